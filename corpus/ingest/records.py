@@ -1,0 +1,359 @@
+"""Turn raw source rows into contract rows, or into quarantine records that say what is wrong.
+
+Adapters hand `RecordBuilder.build` a plain dict keyed by contract column names; the builder
+normalises strings, coerces types, checks required fields and sizes, and computes the id. Every
+input row ends as exactly one `Record` (accepted) or one `Reject` (quarantined), so
+rows in = rows out + rows quarantined holds by construction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import orjson
+import pyarrow as pa
+
+from corpus.ingest.ids import make_id
+from corpus.ingest.normalize import has_invalid_utf8, normalize_name, normalize_text
+from schemas import DatasetSchema, get_schema
+
+# Columns holding running text (keep lines); every other string is name-like.
+TEXT_COLUMNS = frozenset({"text", "profile_text", "description", "question", "answer", "credits"})
+# Required text columns whose emptiness means "nothing to train on", reported as `empty_text`.
+EMPTY_TEXT_COLUMNS = frozenset({"text", "question"})
+_INT_RANGES = {pa.int8(): (-(2**7), 2**7 - 1), pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_NULL_STRINGS = {"", "nan", "NaN", "null", "NULL", "None", "NA", "N/A"}
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Size limits; rows over them are quarantined rather than loaded."""
+
+    max_text_bytes: int = 8 * 1024 * 1024
+    quarantine_payload_bytes: int = 1024 * 1024
+    unicode_form: str = "NFC"
+
+
+@dataclass
+class Record:
+    """An accepted row for `dataset`. `primary` is False for rows derived from other rows."""
+
+    dataset: str
+    values: dict
+    primary: bool = True
+
+
+@dataclass
+class Reject:
+    """A quarantined input row (or whole file, when `row` is None)."""
+
+    file: str
+    row: int | None
+    reason: str
+    message: str
+    payload: bytes = b""
+    field: str | None = None
+    dataset: str | None = None
+
+    def to_row(self, stage: str, source: str, limit: int) -> dict:
+        return {
+            "stage": stage,
+            "dataset": self.dataset,
+            "source": source,
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "reason": self.reason,
+            "message": self.message,
+            "payload": self.payload[:limit],
+            "payload_bytes": len(self.payload),
+            "payload_truncated": len(self.payload) > limit,
+        }
+
+
+class FieldError(ValueError):
+    def __init__(self, field: str, reason: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.reason = reason
+
+
+def payload_of(raw: object) -> bytes:
+    """Bytes to keep in quarantine for a raw row: its original bytes, or canonical JSON of its values."""
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+
+
+def _is_null(v: object) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return isinstance(v, str) and v.strip() in _NULL_STRINGS
+
+
+class RecordBuilder:
+    """Coerces raw dicts into rows of one dataset contract for one source."""
+
+    def __init__(self, dataset: str, source: str, limits: IngestLimits = IngestLimits()):
+        self.spec: DatasetSchema = get_schema(dataset)
+        self.dataset = dataset
+        self.source = source
+        self.limits = limits
+        self._columns = [c for c in self.spec.columns if c.name not in (self.spec.key, "source")]
+        self._known = {c.name for c in self.spec.columns}
+
+    def build(self, raw: Mapping, file: str, row: int | None, payload: object = None, primary: bool = True):
+        """A `Record`, or a `Reject` naming the field and reason. Unknown keys go to `metadata`."""
+        try:
+            values = self._coerce(raw)
+        except FieldError as e:
+            return Reject(
+                file,
+                row,
+                e.reason,
+                f"{self.dataset}.{e.field}: {e}",
+                payload_of(raw if payload is None else payload),
+                e.field,
+                self.dataset,
+            )
+        return Record(self.dataset, values, primary)
+
+    def _coerce(self, raw: Mapping) -> dict:
+        out: dict = {}
+        for col in self._columns:
+            name = col.name
+            if name == "metadata":
+                continue
+            v = raw.get(name)
+            v = None if _is_null(v) else self._convert(name, col.type, v)
+            if v is None and not col.nullable:
+                if name in EMPTY_TEXT_COLUMNS and raw.get(name) is not None:
+                    raise FieldError(name, "empty_text", "is empty after normalisation; nothing to keep")
+                raise FieldError(name, "missing_field", "is required but missing or empty")
+            out[name] = v
+        out["metadata"] = self._metadata(raw)
+        out = {"source": self.source, **out}
+        key = self.spec.key
+        if key is not None:
+            out = {key: make_id(self.dataset, self.source, out["source_id"]), **out}
+        return out
+
+    def _metadata(self, raw: Mapping) -> str | None:
+        extra = {k: v for k, v in raw.items() if k not in self._known and not _is_null(v)}
+        meta = raw.get("metadata")
+        if isinstance(meta, str) and meta.strip():
+            try:
+                meta = orjson.loads(meta)
+            except orjson.JSONDecodeError as e:
+                raise FieldError("metadata", "bad_type", f"is not valid JSON ({e})") from None
+        if isinstance(meta, Mapping):
+            extra = {**meta, **extra}
+        elif meta is not None and not _is_null(meta):
+            raise FieldError("metadata", "bad_type", f"must be a JSON object, got {type(meta).__name__}")
+        if not extra:
+            return None
+        for k, v in extra.items():
+            if isinstance(v, str) and has_invalid_utf8(v):
+                raise FieldError(k, "invalid_utf8", "contains bytes that are not valid UTF-8")
+        return orjson.dumps(extra, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+    # ------------------------------------------------------------------ conversion
+    def _convert(self, name: str, typ: pa.DataType, v: object):
+        if pa.types.is_string(typ):
+            return self._string(name, v)
+        if pa.types.is_integer(typ):
+            return self._int(name, typ, v)
+        if pa.types.is_floating(typ):
+            return self._float(name, v)
+        if pa.types.is_boolean(typ):
+            return self._bool(name, v)
+        if pa.types.is_timestamp(typ):
+            return _timestamp(name, v)
+        if pa.types.is_list(typ):
+            return self._list(name, typ, v)
+        if pa.types.is_map(typ):
+            return self._map(name, v)
+        raise FieldError(name, "bad_type", f"unsupported contract type {typ}")  # pragma: no cover
+
+    def _string(self, name: str, v: object) -> str | None:
+        if isinstance(v, bytes):
+            try:
+                v = v.decode("utf-8")
+            except UnicodeDecodeError:
+                raise FieldError(name, "invalid_utf8", "contains bytes that are not valid UTF-8") from None
+        elif isinstance(v, bool | int | float):
+            v = repr(v) if isinstance(v, float) else str(v)
+        elif not isinstance(v, str):
+            raise FieldError(name, "bad_type", f"must be a string, got {type(v).__name__}")
+        if has_invalid_utf8(v):
+            raise FieldError(name, "invalid_utf8", "contains bytes that are not valid UTF-8")
+        if name in TEXT_COLUMNS:
+            if len(v) > self.limits.max_text_bytes // 4 and len(v.encode()) > self.limits.max_text_bytes:
+                raise FieldError(
+                    name,
+                    "text_too_large",
+                    f"is {len(v.encode()):,} bytes, over the {self.limits.max_text_bytes:,}-byte limit "
+                    "(raise ingest.max_text_bytes to accept it)",
+                )
+            s = normalize_text(v, self.limits.unicode_form)
+        else:
+            s = normalize_name(v, self.limits.unicode_form)
+        return s or None
+
+    def _int(self, name: str, typ: pa.DataType, v: object) -> int:
+        try:
+            if isinstance(v, bool):
+                raise ValueError
+            if isinstance(v, float):
+                if not v.is_integer():
+                    raise ValueError
+                n = int(v)
+            elif isinstance(v, int):
+                n = v
+            else:
+                s = str(v).strip()
+                try:
+                    n = int(s)
+                except ValueError:
+                    f = float(s)
+                    if not f.is_integer():
+                        raise
+                    n = int(f)
+        except (ValueError, OverflowError):
+            raise FieldError(name, "bad_type", f"must be an integer, got {v!r:.60}") from None
+        lo, hi = _INT_RANGES[typ]
+        if not lo <= n <= hi:
+            raise FieldError(name, "out_of_range", f"{n} does not fit in {typ}")
+        return n
+
+    def _float(self, name: str, v: object) -> float | None:
+        try:
+            if isinstance(v, bool):
+                raise ValueError
+            f = float(v)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise FieldError(name, "bad_type", f"must be a number, got {v!r:.60}") from None
+        if math.isinf(f):
+            raise FieldError(name, "out_of_range", "is infinite")
+        return None if math.isnan(f) else f
+
+    def _bool(self, name: str, v: object) -> bool:
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int | float) and v in (0, 1):
+            return bool(v)
+        s = str(v).strip().lower()
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+        raise FieldError(name, "bad_type", f"must be true/false, got {v!r:.60}")
+
+    def _list(self, name: str, typ: pa.DataType, v: object) -> list | None:
+        if isinstance(v, str):
+            s = v.strip()
+            if s.startswith("["):
+                try:
+                    v = orjson.loads(s)
+                except orjson.JSONDecodeError:
+                    raise FieldError(name, "bad_type", "looks like a JSON list but does not parse") from None
+            else:
+                v = [p for p in s.split("|")]
+        if not isinstance(v, list | tuple):
+            raise FieldError(name, "bad_type", f"must be a list, got {type(v).__name__}")
+        item = typ.value_type
+        if pa.types.is_string(item):
+            out = [self._string(name, x) for x in v if not _is_null(x)]
+            return [x for x in out if x]
+        if pa.types.is_struct(item):
+            return [self._struct(name, item, x) for x in v]
+        raise FieldError(name, "bad_type", f"unsupported list item type {item}")  # pragma: no cover
+
+    def _struct(self, name: str, typ: pa.StructType, v: object) -> dict:
+        if not isinstance(v, Mapping):
+            raise FieldError(name, "bad_type", f"items must be objects, got {type(v).__name__}")
+        out = {}
+        for f in typ:
+            x = v.get(f.name)
+            if _is_null(x):
+                if not f.nullable:
+                    raise FieldError(f"{name}.{f.name}", "missing_field", "is required but missing")
+                out[f.name] = None
+            elif pa.types.is_string(f.type):
+                s = self._string(name if name in TEXT_COLUMNS else f"{name}.{f.name}", x)
+                if s is None and not f.nullable:
+                    raise FieldError(f"{name}.{f.name}", "missing_field", "is required but empty")
+                out[f.name] = s
+            else:
+                out[f.name] = self._convert(f"{name}.{f.name}", f.type, x)
+        return out
+
+    def _map(self, name: str, v: object) -> list[tuple[str, str]] | None:
+        if isinstance(v, str):
+            try:
+                v = orjson.loads(v)
+            except orjson.JSONDecodeError:
+                raise FieldError(name, "bad_type", "must be a JSON object") from None
+        if not isinstance(v, Mapping):
+            raise FieldError(name, "bad_type", f"must be an object, got {type(v).__name__}")
+        items = []
+        for k in sorted(v):
+            x = v[k]
+            if _is_null(x):
+                continue
+            items.append((self._string(name, str(k)) or "", self._string(name, x) or ""))
+        return items or None
+
+
+_TS_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%d/%m/%Y")
+
+
+def _timestamp(name: str, v: object) -> datetime:
+    if isinstance(v, datetime):
+        dt = v
+    elif isinstance(v, date):
+        dt = datetime(v.year, v.month, v.day)
+    elif isinstance(v, int | float) and not isinstance(v, bool):
+        # numbers are epoch seconds, or milliseconds when too large to be seconds
+        secs = v / 1000 if abs(v) > 1e11 else v
+        try:
+            dt = datetime.fromtimestamp(secs, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise FieldError(name, "out_of_range", f"epoch value {v} is out of range") from None
+    elif isinstance(v, str):
+        s = v.strip()
+        try:
+            dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        except ValueError:
+            for fmt in _TS_FORMATS:
+                try:
+                    dt = datetime.strptime(s, fmt)
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise FieldError(name, "bad_type", f"is not a date/time: {v!r:.60}") from None
+    else:
+        raise FieldError(name, "bad_type", f"must be a date/time, got {type(v).__name__}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+@dataclass
+class SourceRows:
+    """Rows grouped per dataset, ready to become Arrow tables."""
+
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+
+    def add(self, rec: Record) -> None:
+        self.rows.setdefault(rec.dataset, []).append(rec.values)
