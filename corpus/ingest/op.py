@@ -124,7 +124,7 @@ def ingest_unit(
     adapter = get_adapter(spec.adapter)
     ctx = IngestContext(spec.name, limits)
     stats = TaskStats(task=task, unit=unit.label, source=spec.name, bytes_in=unit_bytes(unit))
-    writers: dict[str, PartWriter] = {}
+    writers: dict[tuple[str, bool], PartWriter] = {}
     rejects = PartWriter(work_dir / QUARANTINE_DIR / f"part-{task:05d}.parquet", get_schema("quarantine").arrow_schema(), batch_rows)
     quarantined: Counter[str] = Counter()
     derived: Counter[str] = Counter()
@@ -132,10 +132,13 @@ def ingest_unit(
     try:
         for out in adapter.read(unit, ctx):
             if isinstance(out, Record):
-                w = writers.get(out.dataset)
+                wkey = (out.dataset, out.primary)
+                w = writers.get(wkey)
                 if w is None:
-                    w = writers[out.dataset] = PartWriter(
-                        work_dir / out.dataset / part, get_schema(out.dataset).arrow_schema(), batch_rows
+                    # derived rows get their own part so later passes can tell them from primary rows
+                    name = part if out.primary else part.replace(".parquet", "-derived.parquet")
+                    w = writers[wkey] = PartWriter(
+                        work_dir / out.dataset / name, get_schema(out.dataset).arrow_schema(), batch_rows
                     )
                 w.add(out.values)
                 if out.primary:
@@ -172,7 +175,10 @@ def ingest_unit(
     rejects.close()
     stats.quarantined = dict(sorted(quarantined.items()))
     stats.derived = dict(sorted(derived.items()))
-    stats.datasets = {name: w.written for name, w in sorted(writers.items()) if w.written}
+    written: Counter[str] = Counter()
+    for (name, _), w in writers.items():
+        written[name] += w.written
+    stats.datasets = {name: n for name, n in sorted(written.items()) if n}
     stats_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = stats_path.with_suffix(".json.inprogress")
     tmp.write_bytes(stats.to_json())

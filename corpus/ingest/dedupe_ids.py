@@ -1,0 +1,149 @@
+"""Primary-key uniqueness after ingestion: repeated rows are dropped, conflicting ones quarantined.
+
+Two input rows can map to the same id (the same source row listed twice, or one source id with
+two different contents). The engine finds the duplicate keys (DuckDB locally, Spark on a cluster:
+both only return the duplicated keys' locations); `resolve_duplicates` then keeps the first
+occurrence (by part file, then row) and says what happens to the others:
+- identical content: dropped as `duplicate_row` (recorded in the exclusions dataset);
+- different content: quarantined as `duplicate_id_conflict` with the row as payload.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from corpus.ingest.ids import row_fingerprint
+from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+
+
+@dataclass(frozen=True)
+class DupLocation:
+    key: str
+    file: str  # part file name within the dataset directory
+    row: int  # 0-based row index within that file
+
+
+@dataclass(frozen=True)
+class Loser:
+    loc: DupLocation
+    source: str
+    reason: str  # duplicate_row | duplicate_id_conflict
+    kept: DupLocation
+    derived: bool
+    row_values: dict
+    differing: tuple[str, ...] = ()
+
+
+def duckdb_find_duplicates(dataset_dir: Path, key: str, memory_limit: str = "1GB") -> list[DupLocation]:
+    """Locations of every row whose `key` occurs more than once across the dataset's part files.
+
+    DuckDB aggregates out of core (spilling to a temp dir), so memory stays bounded as data grows.
+    """
+    import duckdb  # noqa: PLC0415
+
+    files = sorted(str(f) for f in dataset_dir.glob("part-*.parquet"))
+    if len(files) == 0:
+        return []
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit='{memory_limit}'")
+        con.execute(f"SET temp_directory='{dataset_dir / '.duckdb_tmp'}'")
+        con.execute("SET preserve_insertion_order=false")
+        rows = con.execute(
+            f"""
+            WITH t AS (SELECT "{key}" AS k, filename, file_row_number
+                       FROM read_parquet(?, filename=true, file_row_number=true))
+            SELECT k, filename, file_row_number FROM t
+            WHERE k IN (SELECT k FROM t GROUP BY k HAVING count(*) > 1)
+            ORDER BY k, filename, file_row_number
+            """,
+            [files],
+        ).fetchall()
+    finally:
+        con.close()
+    return [DupLocation(k, Path(f).name, int(r)) for k, f, r in rows]
+
+
+def resolve_duplicates(dataset_dir: Path, key: str, locations: list[DupLocation]) -> list[Loser]:
+    """Decide, for each duplicated key, which rows lose and why (first occurrence wins)."""
+    by_file: dict[str, list[int]] = defaultdict(list)
+    for loc in locations:
+        by_file[loc.file].append(loc.row)
+    rows: dict[tuple[str, int], dict] = {}
+    for file, idx in by_file.items():
+        table = pq.read_table(dataset_dir / file).take(pa.array(sorted(set(idx)), pa.int64()))
+        for i, values in zip(sorted(set(idx)), table.to_pylist(), strict=True):
+            rows[(file, i)] = values
+    groups: dict[str, list[DupLocation]] = defaultdict(list)
+    for loc in locations:
+        groups[loc.key].append(loc)
+    losers = []
+    for k in sorted(groups):
+        locs = sorted(groups[k], key=lambda x: (_part_order(x.file), x.row))
+        kept = locs[0]
+        kept_values = rows[(kept.file, kept.row)]
+        kept_fp = row_fingerprint(kept_values)
+        for loc in locs[1:]:
+            values = rows[(loc.file, loc.row)]
+            same = row_fingerprint(values) == kept_fp
+            differing = () if same else tuple(c for c in values if values[c] != kept_values.get(c))
+            losers.append(
+                Loser(
+                    loc=loc,
+                    source=values.get("source") or "",
+                    reason="duplicate_row" if same else "duplicate_id_conflict",
+                    kept=kept,
+                    derived=is_derived_part(loc.file),
+                    row_values=values,
+                    differing=differing,
+                )
+            )
+    return losers
+
+
+def is_derived_part(name: str) -> bool:
+    return name.endswith("-derived.parquet")
+
+
+def _part_order(name: str) -> tuple[str, int]:
+    # primary parts of a task sort before its derived parts
+    return (name.replace("-derived", ""), int(is_derived_part(name)))
+
+
+def remove_rows(dataset_dir: Path, losers: list[Loser]) -> None:
+    """Rewrite the affected part files without the losing rows (atomic rename per file)."""
+    by_file: dict[str, set[int]] = defaultdict(set)
+    for loser in losers:
+        by_file[loser.loc.file].add(loser.loc.row)
+    for file, drop in sorted(by_file.items()):
+        path = dataset_dir / file
+        pf = pq.ParquetFile(path)
+        table = pf.read()
+        mask = pa.array([i not in drop for i in range(table.num_rows)])
+        kept = table.filter(mask)
+        tmp = path.with_name(path.name + ".inprogress")
+        row_group = pf.metadata.row_group(0).num_rows if pf.metadata.num_row_groups else 1
+        pq.write_table(kept, tmp, row_group_size=max(row_group, 1), **PARQUET_WRITE_OPTIONS)
+        os.replace(tmp, path)
+
+
+def loser_payload(loser: Loser) -> bytes:
+    return orjson.dumps(loser.row_values, option=orjson.OPT_SORT_KEYS, default=str)
+
+
+def count_rows_by_source(dataset_dir: Path) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for f in sorted(dataset_dir.glob("part-*.parquet")):
+        col = pq.read_table(f, columns=["source"]).column("source")
+        vc = pc.value_counts(col)
+        for name, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
+            counts[name] += n
+    return dict(sorted(counts.items()))

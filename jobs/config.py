@@ -1,0 +1,147 @@
+"""The run config: one YAML file, validated with pydantic, describes a whole corpus run.
+
+`load_config(path)` reads and validates it (errors name the bad key and say what is allowed);
+`{sample}` and `{shared}` in source paths expand to the demo sample directory and to the
+shared data directory (env `MUSIC_SHARED_DATA`, default `../shared/data`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.yaml"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlurmConfig(StrictModel):
+    partition: str | None = None
+    time: str = "24:00:00"
+    cpus_per_task: int = 1
+    mem_per_cpu_gb: float = 2
+    job_name: str = "music-corpus"
+    sbatch_args: dict[str, Any] = Field(default_factory=dict)
+
+
+class RayConfig(StrictModel):
+    address: str | None = None
+    cpus_per_task: int = 1
+
+
+class ExecutorConfig(StrictModel):
+    """Where datatrove runs tasks: local processes (default), a Slurm cluster or a Ray cluster."""
+
+    kind: Literal["local", "slurm", "ray"] = "local"
+    slurm: SlurmConfig = SlurmConfig()
+    ray: RayConfig = RayConfig()
+
+
+class SparkConfig(StrictModel):
+    master: str = "local[*]"
+    app_name: str = "music-corpus"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class SampleStageConfig(StrictModel):
+    """The demo sample: generated first when `enabled`, and readable as `{sample}` in source paths."""
+
+    enabled: bool = True
+    preset: Literal["tiny", "small", "medium"] = "small"
+    target_bytes: int | None = None
+    seed: int = 0
+
+
+class SourceConfig(StrictModel):
+    """One input source. `name` is the `source` column and the id namespace of its rows."""
+
+    name: str
+    path: str
+    adapter: str = "generic"
+    dataset: str | None = None
+    format: Literal["jsonl", "csv", "tsv", "parquet"] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    license: str = "unknown"
+    description: str = ""
+    generated: bool = False
+    on_bad_file: Literal["fail", "quarantine"] = "fail"
+
+
+class IngestConfig(StrictModel):
+    sources: list[SourceConfig] = Field(default_factory=list)
+    split_bytes: int = Field(128 * 1024 * 1024, gt=0, description="JSONL/Parquet files are split into tasks of this size")
+    batch_rows: int = Field(20_000, gt=0, description="rows per Parquet row group and per write batch")
+    max_text_bytes: int = Field(8 * 1024 * 1024, gt=0, description="text fields larger than this are quarantined")
+    quarantine_payload_bytes: int = Field(1024 * 1024, gt=0)
+    unicode_form: Literal["NFC", "NFKC"] = "NFC"
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, v: list[SourceConfig]) -> list[SourceConfig]:
+        seen = set()
+        for s in v:
+            key = (s.name, s.adapter, s.dataset, s.path)
+            if key in seen:
+                raise ValueError(f"source {s.name!r} ({s.adapter}, {s.dataset}) is listed twice")
+            seen.add(key)
+        return v
+
+
+class RunConfig(StrictModel):
+    """A whole run: where outputs go, which engine runs the stages, and each stage's settings."""
+
+    out: str = "out"
+    engine: Literal["datatrove", "spark", "inline"] = "datatrove"
+    workers: int = Field(2, ge=1, description="local worker processes (datatrove) or Spark local cores")
+    executor: ExecutorConfig = ExecutorConfig()
+    spark: SparkConfig = SparkConfig()
+    sample: SampleStageConfig = SampleStageConfig()
+    ingest: IngestConfig = IngestConfig()
+
+
+class ConfigError(ValueError):
+    """The config file is missing or invalid; the message names the key."""
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("MUSIC_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read, merge `overrides` (dotted keys allowed) and validate a run config."""
+    p = Path(path) if path else DEFAULT_CONFIG
+    if not p.exists():
+        raise ConfigError(f"{p}: config file not found.")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of settings.")
+    for key, value in (overrides or {}).items():
+        node = data
+        *parents, last = key.split(".")
+        for k in parents:
+            node = node.setdefault(k, {})
+        node[last] = value
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        raise ConfigError(f"{p}: invalid config:\n" + "\n".join(lines)) from None
+
+
+def expand_path(path: str, sample_dir: Path) -> str:
+    return path.replace("{sample}", str(sample_dir)).replace("{shared}", str(shared_data_dir()))

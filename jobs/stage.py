@@ -1,0 +1,264 @@
+"""The stage contract every job follows: plan tasks, run them on an engine, finalize, commit atomically.
+
+A stage writes into `out/<stage>.work-<fingerprint>/` and, once its manifest is written there,
+renames it to `out/<stage>/`. The fingerprint hashes the stage name, its config, the code version
+and the input checksums, so a stage whose `_manifest.json` carries the same fingerprint is skipped;
+a killed run resumes in the same work directory, where finished tasks have their `_tasks/*.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import xxhash
+
+from schemas import get_schema, require_valid
+
+MANIFEST = "_manifest.json"
+PACKAGES = ("schemas", "corpus", "jobs", "tokenizer", "pretrain")
+
+
+@cache
+def code_version() -> str:
+    """Package version plus a hash of the source tree, so a code change invalidates cached stages."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        v = version("music-llm-platform")
+    except PackageNotFoundError:
+        v = "0+unknown"
+    root = Path(__file__).resolve().parent.parent
+    h = xxhash.xxh3_64()
+    for pkg in PACKAGES:
+        for f in sorted((root / pkg).rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return f"{v}+src.{h.hexdigest()}"
+
+
+def file_checksum(path: Path) -> str:
+    """xxh3-128 of the file's bytes (fast enough to run on every input of every stage)."""
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return "xxh3_128:" + h.hexdigest()
+
+
+def canonical_json(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS, default=str)
+
+
+@dataclass
+class StageCounts:
+    """Row accounting of a stage: rows_in == rows_out + sum(dropped) + sum(quarantined)."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    quarantined: Counter = field(default_factory=Counter)
+    datasets: Counter = field(default_factory=Counter)
+    bytes_in: int = 0
+    tokens: int | None = None
+    # per-source accounting: {source: {"rows_in":..,"rows_out":..,"dropped":{..},"quarantined":{..}}}
+    by_source: dict[str, dict] = field(default_factory=dict)
+
+    def check(self, stage: str) -> None:
+        lost = self.rows_in - self.rows_out - sum(self.dropped.values()) - sum(self.quarantined.values())
+        if lost:
+            raise AssertionError(
+                f"stage {stage}: row accounting does not balance: {self.rows_in} in, {self.rows_out} out, "
+                f"{dict(self.dropped)} dropped, {dict(self.quarantined)} quarantined ({lost:+d} unaccounted)"
+            )
+
+
+@dataclass
+class StageResult:
+    stage: str
+    status: str  # "ran" | "skipped"
+    manifest: dict
+    out_dir: Path
+
+
+class Stage(ABC):
+    """A unit of a run. Subclasses define inputs, tasks, the per-task op and the finalization."""
+
+    name: str
+
+    @abstractmethod
+    def config(self) -> dict:
+        """The stage's data-relevant config (execution settings such as worker counts excluded)."""
+
+    @abstractmethod
+    def input_files(self) -> list[Path]:
+        """Every file the stage reads; their checksums are part of the fingerprint."""
+
+    @abstractmethod
+    def plan(self) -> Sequence[Any]:
+        """The stage's tasks, in a deterministic order; task i writes parts named by i."""
+
+    @abstractmethod
+    def run_task(self, task_index: int, work_dir: Path) -> None:
+        """Run task `task_index`, writing its outputs and `_tasks/NNNNN.json` under `work_dir`."""
+
+    @abstractmethod
+    def finalize(self, work_dir: Path) -> StageCounts:
+        """Merge task results (and do any global pass), write dataset cards; return the accounting."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+class Engine(ABC):
+    """Runs a stage's tasks somewhere: in-process, datatrove executors, or Spark."""
+
+    name: str
+
+    @abstractmethod
+    def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None: ...
+
+
+class InlineEngine(Engine):
+    """Runs tasks one after another in this process (tests, debugging)."""
+
+    name = "inline"
+
+    def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None:
+        for i in range(n_tasks):
+            stage.run_task(i, work_dir)
+
+
+def _fingerprint(stage: Stage, inputs: list[dict]) -> str:
+    payload = {"stage": stage.name, "config": stage.config(), "code": code_version(), "inputs": inputs}
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def _describe_inputs(files: list[Path]) -> list[dict]:
+    return [{"path": str(f), "bytes": f.stat().st_size, "checksum": file_checksum(f), "rows": None} for f in files]
+
+
+def _describe_outputs(out_dir: Path) -> list[dict]:
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    outs = []
+    for f in sorted(out_dir.rglob("*")):
+        if not f.is_file() or f.name == MANIFEST or "_tasks" in f.parts or "_logs" in f.parts:
+            continue
+        rows = pq.ParquetFile(f).metadata.num_rows if f.suffix == ".parquet" else None
+        outs.append(
+            {"path": str(f.relative_to(out_dir)), "bytes": f.stat().st_size, "checksum": file_checksum(f), "rows": rows}
+        )
+    return outs
+
+
+def _commit(work_dir: Path, final_dir: Path) -> None:
+    """Replace `final_dir` with `work_dir` using renames only (never a half-written final dir)."""
+    trash = final_dir.with_name(f"{final_dir.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+    if final_dir.exists():
+        os.replace(final_dir, trash)
+    os.replace(work_dir, final_dir)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    p = out_dir / MANIFEST
+    if not p.exists():
+        return None
+    try:
+        return orjson.loads(p.read_bytes())
+    except orjson.JSONDecodeError:
+        return None
+
+
+def run_stage(
+    stage: Stage,
+    out_root: Path,
+    engine: Engine,
+    force: bool = False,
+    log: Callable[[str], None] = lambda s: None,
+) -> StageResult:
+    """Run `stage` unless its committed manifest already matches; resume a killed run."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    final_dir = out_root / stage.name
+    inputs = _describe_inputs(stage.input_files())
+    fp = _fingerprint(stage, inputs)
+    current = read_manifest(final_dir)
+    if not force and current and current.get("status") == "complete" and current.get("fingerprint") == fp:
+        log(f"{stage.name}: up to date (fingerprint {fp[:12]}), skipped")
+        return StageResult(stage.name, "skipped", current, final_dir)
+    work_dir = out_root / f"{stage.name}.work-{fp[:16]}"
+    if force and work_dir.exists():
+        shutil.rmtree(work_dir)
+    # work dirs of other fingerprints belong to stale configs or inputs
+    for stale in out_root.glob(f"{stage.name}.work-*"):
+        if stale != work_dir:
+            shutil.rmtree(stale, ignore_errors=True)
+    pending = read_manifest(work_dir)
+    if pending and pending.get("status") == "complete" and pending.get("fingerprint") == fp:
+        log(f"{stage.name}: finished before a kill; committing")
+        _commit(work_dir, final_dir)
+        return StageResult(stage.name, "ran", pending, final_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    tasks = stage.plan()
+    done = len(list((work_dir / "_tasks").glob("*.json"))) if (work_dir / "_tasks").exists() else 0
+    log(f"{stage.name}: {len(tasks)} task(s) on {engine.name}" + (f", {done} already done (resuming)" if done else ""))
+    engine.run_tasks(stage, len(tasks), work_dir)
+    counts = stage.finalize(work_dir)
+    counts.check(stage.name)
+    wall = time.perf_counter() - t0
+    outputs = _describe_outputs(work_dir)
+    manifest = {
+        "stage": stage.name,
+        "status": "complete",
+        "config": canonical_json(stage.config()).decode(),
+        "fingerprint": fp,
+        "code_version": code_version(),
+        "engine": engine.name,
+        "inputs": inputs,
+        "outputs": outputs,
+        "rows_in": counts.rows_in,
+        "rows_out": counts.rows_out,
+        "dropped": dict(sorted(counts.dropped.items())),
+        "quarantined": dict(sorted(counts.quarantined.items())),
+        "datasets": dict(sorted(counts.datasets.items())),
+        "bytes_in": counts.bytes_in,
+        "bytes_out": sum(o["bytes"] for o in outputs),
+        "tokens": counts.tokens,
+        "wall_time_s": round(wall, 3),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    validate_manifest(manifest)
+    manifest["by_source"] = counts.by_source
+    tmp = work_dir / (MANIFEST + ".inprogress")
+    tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, work_dir / MANIFEST)
+    _commit(work_dir, final_dir)
+    log(f"{stage.name}: done in {wall:.1f}s")
+    return StageResult(stage.name, "ran", manifest, final_dir)
+
+
+def validate_manifest(manifest: dict) -> None:
+    """Check a manifest dict against the `run_manifests` contract."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    spec = get_schema("run_manifests")
+    row = {k: manifest.get(k) for k in spec.column_names}
+    for k in ("dropped", "quarantined", "datasets"):
+        row[k] = list((row[k] or {}).items())
+    table = pa.Table.from_pylist([row], schema=spec.arrow_schema())
+    require_valid(table, spec, MANIFEST)

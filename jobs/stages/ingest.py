@@ -1,0 +1,209 @@
+"""The ingest stage: every configured source becomes contract-shaped Parquet datasets.
+
+Output layout (`out/ingest/`): one folder per dataset with `part-*.parquet` and a `README.md`
+dataset card; `_quarantine/` (rows that failed, with reason and payload); `_exclusions/` (rows
+dropped on purpose, e.g. repeated rows); `_tasks/` (per-task accounting); `_manifest.json`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.ingest.dedupe_ids import count_rows_by_source, loser_payload, remove_rows, resolve_duplicates
+from corpus.ingest.op import PARQUET_WRITE_OPTIONS, QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
+from corpus.ingest.records import IngestLimits, Reject
+from corpus.ingest.sources import ADAPTERS, SourceSpec, WorkUnit, get_adapter
+from jobs.config import IngestConfig, expand_path
+from jobs.stage import Stage, StageCounts
+from schemas import RAW_DATASETS, SourceCredit, get_schema, render_card
+
+EXCLUSIONS_DIR = "_exclusions"
+
+
+class IngestStage(Stage):
+    name = "ingest"
+
+    def __init__(self, cfg: IngestConfig, sample_dir: Path, engine=None):
+        self.cfg = cfg
+        self.sample_dir = sample_dir
+        self.engine = engine  # for the duplicate-key shuffle; set by the runner
+
+    def __getstate__(self) -> dict:
+        # engines hold a SparkSession or executor state that must not travel to workers
+        state = self.__dict__.copy()
+        state["engine"] = None
+        return state
+
+    @cached_property
+    def specs(self) -> list[SourceSpec]:
+        out = []
+        for s in self.cfg.sources:
+            adapter = ADAPTERS.get(s.adapter)
+            if adapter is None:
+                raise ValueError(f"source {s.name!r}: unknown adapter {s.adapter!r}; known: {sorted(ADAPTERS)}")
+            out.append(
+                SourceSpec(
+                    name=s.name,
+                    path=expand_path(s.path, self.sample_dir),
+                    adapter=s.adapter,
+                    dataset=s.dataset,
+                    format=s.format,
+                    options=dict(s.options),
+                    license=s.license if s.license != "unknown" else adapter.license,
+                    description=s.description or adapter.description,
+                    generated=s.generated,
+                    on_bad_file=s.on_bad_file,
+                )
+            )
+        return out
+
+    @cached_property
+    def units(self) -> list[WorkUnit]:
+        units: list[WorkUnit] = []
+        for spec in self.specs:
+            units += get_adapter(spec.adapter).plan(spec, self.cfg.split_bytes)
+        return units
+
+    @property
+    def limits(self) -> IngestLimits:
+        return IngestLimits(self.cfg.max_text_bytes, self.cfg.quarantine_payload_bytes, self.cfg.unicode_form)
+
+    def config(self) -> dict:
+        cfg = self.cfg.model_dump(mode="json")
+        for s, spec in zip(cfg["sources"], self.specs, strict=True):
+            s["path"] = spec.path
+        return cfg
+
+    def input_files(self) -> list[Path]:
+        files: set[Path] = set()
+        for u in self.units:
+            p = Path(u.path)
+            files.update(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else files.add(p)
+        return sorted(files)
+
+    def plan(self) -> list[WorkUnit]:
+        return self.units
+
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        stats = ingest_unit(self.units[task_index], task_index, work_dir, self.limits, self.cfg.batch_rows, self.name)
+        return {"rows_in": stats.rows_in, "rows_out": stats.rows_out, "quarantined": sum(stats.quarantined.values())}
+
+    # ------------------------------------------------------------------ finalize
+    def finalize(self, work_dir: Path) -> StageCounts:
+        counts = StageCounts()
+        stats = [TaskStats.from_json(task_stats_path(work_dir, i).read_bytes()) for i in range(len(self.units))]
+        by_source: dict[str, dict] = {}
+        for st in stats:
+            counts.rows_in += st.rows_in
+            counts.rows_out += st.rows_out
+            counts.bytes_in += st.bytes_in
+            counts.quarantined.update(st.quarantined)
+            src = by_source.setdefault(
+                st.source, {
+                    "rows_in": 0,
+                    "rows_out": 0,
+                    "dropped": Counter(),
+                    "quarantined": Counter(),
+                    "derived": Counter(),
+                    "derived_dropped": Counter(),
+                }
+            )
+            src["rows_in"] += st.rows_in
+            src["rows_out"] += st.rows_out
+            src["quarantined"].update(st.quarantined)
+            src["derived"].update(st.derived)
+        self._dedupe_keys(work_dir, counts, by_source)
+        for name in sorted(RAW_DATASETS):
+            d = work_dir / name
+            if d.exists():
+                rows = count_rows_by_source(d)
+                counts.datasets[name] = sum(rows.values())
+                self._write_card(d, name, rows)
+        for src in by_source.values():
+            for k in ("dropped", "quarantined", "derived", "derived_dropped"):
+                src[k] = dict(sorted(src[k].items()))
+        counts.by_source = dict(sorted(by_source.items()))
+        return counts
+
+    def _dedupe_keys(self, work_dir: Path, counts: StageCounts, by_source: dict[str, dict]) -> None:
+        engine = self.engine
+        exclusions: list[dict] = []
+        conflicts: list[dict] = []
+        for name in sorted(RAW_DATASETS):
+            d = work_dir / name
+            key = get_schema(name).key
+            if not d.exists() or key is None:
+                continue
+            locations = engine.find_duplicates(d, key) if engine is not None else []
+            if not locations:
+                continue
+            losers = resolve_duplicates(d, key, locations)
+            for lo in losers:
+                src = by_source[lo.source]
+                kept = f"kept the row at {lo.kept.file} index {lo.kept.row}"
+                if lo.derived:
+                    # derived rows are not input rows: recorded, but outside rows-in accounting
+                    src["derived_dropped"][f"{name}:{lo.reason}"] += 1
+                    exclusions.append(self._exclusion(lo, name, key, "derived_" + lo.reason, kept))
+                elif lo.reason == "duplicate_row":
+                    counts.rows_out -= 1
+                    counts.dropped["duplicate_row"] += 1
+                    src["rows_out"] -= 1
+                    src["dropped"]["duplicate_row"] += 1
+                    exclusions.append(self._exclusion(lo, name, key, lo.reason, kept))
+                else:
+                    counts.rows_out -= 1
+                    counts.quarantined["duplicate_id_conflict"] += 1
+                    src["rows_out"] -= 1
+                    src["quarantined"]["duplicate_id_conflict"] += 1
+                    payload = loser_payload(lo)
+                    conflicts.append(
+                        Reject(
+                            file=f"{name}/{lo.loc.file}",  # relative: the work dir is renamed on commit
+                            row=lo.loc.row + 1,
+                            reason="duplicate_id_conflict",
+                            message=f"{name}.{key} {lo.loc.key} also belongs to a different row ({kept}); "
+                            f"differing fields: {', '.join(lo.differing)}. Give the rows distinct source ids.",
+                            payload=payload,
+                            field=key,
+                            dataset=name,
+                        ).to_row(self.name, lo.source, self.cfg.quarantine_payload_bytes)
+                    )
+            remove_rows(d, losers)
+        if exclusions:
+            _write_table(work_dir / EXCLUSIONS_DIR / "part-00000.parquet", exclusions, "exclusions")
+        if conflicts:
+            _write_table(work_dir / QUARANTINE_DIR / "part-dedupe.parquet", conflicts, "quarantine")
+
+    def _exclusion(self, lo, dataset: str, key: str, reason: str, detail: str) -> dict:
+        return {"id": lo.loc.key, "stage": self.name, "dataset": dataset, "source": lo.source, "reason": reason, "detail": detail}
+
+    def _write_card(self, d: Path, name: str, rows: dict[str, int]) -> None:
+        credits = []
+        seen = set()
+        for spec in self.specs:
+            if spec.name in rows and spec.name not in seen:
+                seen.add(spec.name)
+                credits.append(SourceCredit(spec.name, spec.license, spec.description, spec.generated))
+        card = render_card(
+            get_schema(name),
+            rows=sum(rows.values()),
+            rows_by_source=rows,
+            sources=credits,
+            produced_by="`music-corpus` ingest stage (`jobs/stages/ingest.py`, op `corpus/ingest/op.py`)",
+        )
+        (d / "README.md").write_text(card)
+
+
+def _write_table(path: Path, rows: list[dict], dataset: str) -> None:
+    schema = get_schema(dataset).arrow_schema()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".inprogress")
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, **PARQUET_WRITE_OPTIONS)
+    os.replace(tmp, path)

@@ -1,0 +1,59 @@
+"""The sample stage: writes the seeded demo platform (`corpus/sample`) as raw input files.
+
+It is `make corpus`'s default input: `out/sample/` holds raw JSONL/CSV/Parquet files, the ground
+truth under `_truth/`, and a card saying the data is generated. Same seed and size, same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from jobs.config import SampleStageConfig
+from jobs.stage import Stage, StageCounts
+
+
+class SampleStage(Stage):
+    name = "sample"
+
+    def __init__(self, cfg: SampleStageConfig):
+        self.cfg = cfg
+
+    def sample_config(self):
+        from corpus.sample import SampleConfig  # noqa: PLC0415
+
+        if self.cfg.target_bytes:
+            return SampleConfig.for_target_bytes(self.cfg.target_bytes, seed=self.cfg.seed)
+        c = SampleConfig.preset(self.cfg.preset)
+        return type(c)(**{**c.__dict__, "seed": self.cfg.seed})
+
+    def config(self) -> dict:
+        return {"preset": self.cfg.preset, "target_bytes": self.cfg.target_bytes, "seed": self.cfg.seed}
+
+    def input_files(self) -> list[Path]:
+        return []
+
+    def plan(self) -> list[int]:
+        return [0]
+
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        from corpus.sample import generate_sample  # noqa: PLC0415
+
+        done = work_dir / "_tasks" / f"{task_index:05d}.json"
+        if done.exists():
+            return {}
+        generate_sample(self.sample_config(), work_dir)
+        done.parent.mkdir(parents=True, exist_ok=True)
+        done.write_bytes(b"{}")
+        return {}
+
+    def finalize(self, work_dir: Path) -> StageCounts:
+        info = orjson.loads((work_dir / "_sample.json").read_bytes())
+        counts = StageCounts()
+        for f in info.get("files", []):
+            ds = f.get("dataset") or Path(f["path"]).parts[0]
+            counts.datasets[ds] += int(f.get("rows", 0))
+        total = sum(counts.datasets.values())
+        counts.rows_in = counts.rows_out = total
+        return counts
