@@ -98,7 +98,11 @@ def unit_bytes(unit: WorkUnit) -> int:
             md = open_parquet(p).metadata
         except InputError:
             return p.stat().st_size
-        return sum(md.row_group(i).total_compressed_size for i in range(*unit.split))
+        return sum(
+            md.row_group(i).column(c).total_compressed_size
+            for i in range(*unit.split)
+            for c in range(md.num_columns)
+        )
     if p.is_dir():
         return sum(f.stat().st_size for f in p.iterdir() if f.is_file())
     return p.stat().st_size

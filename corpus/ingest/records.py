@@ -8,9 +8,10 @@ rows in = rows out + rows quarantined holds by construction.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import orjson
@@ -89,7 +90,10 @@ def payload_of(raw: object) -> bytes:
         return raw
     if isinstance(raw, str):
         return raw.encode("utf-8", "surrogateescape")
-    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    try:
+        return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # strings holding undecodable bytes (surrogate escapes): keep the bytes as they were
+        return json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8", "surrogateescape")
 
 
 def _is_null(v: object) -> bool:
@@ -347,13 +351,3 @@ def _timestamp(name: str, v: object) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
-
-
-@dataclass
-class SourceRows:
-    """Rows grouped per dataset, ready to become Arrow tables."""
-
-    rows: dict[str, list[dict]] = field(default_factory=dict)
-
-    def add(self, rec: Record) -> None:
-        self.rows.setdefault(rec.dataset, []).append(rec.values)

@@ -24,6 +24,8 @@ from jobs.stage import Stage, StageCounts
 from schemas import RAW_DATASETS, SourceCredit, get_schema, render_card
 
 EXCLUSIONS_DIR = "_exclusions"
+# "_" prefix: pyarrow, Spark and datatrove readers skip it when reading the dataset folder
+CARD_NAME = "_README.md"
 
 
 class IngestStage(Stage):
@@ -198,7 +200,7 @@ class IngestStage(Stage):
             sources=credits,
             produced_by="`music-corpus` ingest stage (`jobs/stages/ingest.py`, op `corpus/ingest/op.py`)",
         )
-        (d / "README.md").write_text(card)
+        (d / CARD_NAME).write_text(card)
 
 
 def _write_table(path: Path, rows: list[dict], dataset: str) -> None:

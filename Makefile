@@ -1,0 +1,68 @@
+# Every target sets up its own environment: a .venv with Python 3.11 and the pinned packages.
+# Variables: CONFIG=run.yaml  INPUT=dir  OUT=dir  ENGINE=datatrove|spark|inline  WORKERS=N  PYTEST_ARGS=...
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CONFIG ?=
+INPUT  ?=
+OUT    ?=
+ENGINE ?=
+WORKERS ?=
+PYTEST_ARGS ?=
+
+RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $(if $(OUT),--out $(OUT)) \
+            $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS))
+
+.PHONY: corpus test bench lint check-python check-java venv clean spark-package help
+
+help:
+	@echo "make corpus   run the corpus job (demo sample by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=)"
+	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
+	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
+	@echo "make lint     ruff over the code"
+
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: $(PYTHON) not found. Install Python 3.11 (e.g. pyenv install 3.11) or run 'make PYTHON=/path/to/python3.11 ...'." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { \
+	  echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this project needs 3.11 (megatron-core 0.16 and the pinned wheels)." >&2; exit 1; }
+
+check-java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "error: java not found. Spark needs Java 17: install it (e.g. apt-get install openjdk-17-jre-headless) and put it on PATH or set JAVA_HOME." >&2; exit 1; }
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	  if [ -z "$$v" ] || [ "$$v" -lt 17 ]; then \
+	    echo "error: Java $$v found; Spark 4 needs Java 17 or newer (JAVA_HOME=$${JAVA_HOME:-unset})." >&2; exit 1; fi
+
+$(STAMP): pyproject.toml | check-python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# torch first, pinned: this resolves to the CPU build instead of pulling CUDA wheels
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+corpus: $(STAMP) check-java
+	$(PY) -m jobs run $(RUN_ARGS)
+
+test: $(STAMP) check-java
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP) check-java
+	$(PY) -m benchmarks.run_all
+
+lint: $(STAMP)
+	$(PY) -m ruff check schemas corpus jobs tokenizer pretrain benchmarks tests
+
+# A zip of the packages for spark-submit --py-files on a cluster whose executors lack this install.
+spark-package: $(STAMP)
+	@mkdir -p dist && rm -f dist/music_platform.zip
+	zip -qr dist/music_platform.zip schemas corpus jobs tokenizer pretrain configs -x '*/__pycache__/*'
+	@echo "dist/music_platform.zip"
+
+clean:
+	rm -rf out bench_out dist .pytest_cache

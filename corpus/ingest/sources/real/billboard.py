@@ -1,0 +1,173 @@
+"""Billboard charts: Year-End Hot 100 1959-2019 (+ Spotify audio features) and Hot 100 number ones 1958-2024.
+
+Year-End: chart rows are primary `chart_entries`; the Spotify table's rows are primary `songs`. Its
+`billboard_df_index` is the 0-based *position* of the chart row in the chart file (the chart's own
+`index` column restarts every year, despite SOURCE.md calling it the join key), so the chart file is
+read first in the same unit and each song links its chart entry (`chart_entry_id` in metadata). A
+Spotify track matched to several chart rows (re-entries, re-releases) repeats with a different link.
+Number ones: each row is a primary chart entry; songs are derived, one per (song, artist).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from corpus.ingest.ids import content_key
+from corpus.ingest.records import Record, Reject
+from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
+from corpus.ingest.sources.real._common import (
+    csv_rows,
+    derived,
+    passthrough,
+    pitch_class,
+    source_root,
+    to_float,
+    to_int,
+    year_of,
+)
+
+YEAR_END_CHART = "billboard_year_end_hot100"
+NUMBER_ONE_CHART = "billboard_hot100_number_one"
+_SPOTIFY_FEATURES = ("danceability", "energy", "valence", "acousticness", "instrumentalness", "liveness",
+                     "speechiness")  # fmt: skip
+_SPOTIFY_MAPPED = {"id", "spotify_song", "spotify_artist", "spotify_album", "release_date", "duration_ms",
+                   "popularity", "explicit", "loudness", "tempo", "key", "mode", "time_signature",
+                   *_SPOTIFY_FEATURES}  # fmt: skip
+
+
+class BillboardYearEndHot100Adapter(SourceAdapter):
+    name = "billboard_year_end_hot100"
+    license = "unknown (chart facts from Wikipedia, CC BY-SA; Spotify fields under Spotify terms)"
+    description = "Billboard Year-End Hot 100 singles 1959-2019 and Spotify audio features of 5,813 of them."
+    datasets = ("chart_entries", "songs")
+    expected_files = ("billboard_year_end_1959_2019.csv", "spotify_audio_features.csv")
+
+    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
+        return [WorkUnit(spec, str(source_root(self, spec)), kind="dir")]
+
+    def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
+        root = Path(unit.path)
+        chart_file = root / "billboard_year_end_1959_2019.csv"
+        position_key: dict[int, str] = {}  # 0-based data-row position -> chart entry source_id
+        for position, raw in enumerate(csv_rows(chart_file)):
+            if raw.reject is not None:
+                yield passthrough(raw, "chart_entries")
+                continue
+            v = raw.values or {}
+            sid = f"{v['year'].strip()}#{v['index'].strip()}"  # `index` = per-year row id; rank ties exist
+            position_key[position] = sid
+            featured = v["artist_featured"].strip()
+            values = {
+                "source_id": sid,
+                "chart": YEAR_END_CHART,
+                "item_type": "song",
+                "title": v["song"],
+                "artists": [v["artist_base"]] + ([featured] if featured else []),
+                "date": v["year"],
+                "year": v["year"],
+                "rank": v["rank"],
+                "index": v["index"],
+                "artist_all": v["artist_all"],
+                "df_index": position,
+            }
+            yield ctx.build("chart_entries", values, str(chart_file), raw.row, raw.payload)
+
+        songs_file = root / "spotify_audio_features.csv"
+        for raw in csv_rows(songs_file):
+            if raw.reject is not None:
+                yield passthrough(raw, "songs")
+                continue
+            v = raw.values or {}
+            pos = to_int(v["billboard_df_index"])
+            explicit = to_float(v["explicit"])
+            values = {
+                "source_id": v["id"],
+                "title": v["spotify_song"],
+                "artists": [v["spotify_artist"]] if v["spotify_artist"].strip() else None,
+                "album": v["spotify_album"],
+                "release_date": v["release_date"],
+                "year": year_of(v["release_date"]),
+                "duration_ms": v["duration_ms"],
+                "popularity": v["popularity"],
+                "explicit": None if explicit is None else explicit != 0.0,  # "0.0"/"1.0"
+                **{f: v[f] for f in _SPOTIFY_FEATURES},
+                "loudness_db": v["loudness"],
+                "tempo_bpm": v["tempo"],
+                "key": v["key"],
+                "mode": v["mode"],
+                "time_signature": v["time_signature"],
+                "chart_entry_id": ctx.link("chart_entries", position_key.get(pos))
+                if pos is not None
+                else None,
+                **{k: x for k, x in v.items() if k not in _SPOTIFY_MAPPED},
+            }
+            yield ctx.build("songs", values, str(songs_file), raw.row, raw.payload)
+
+
+class BillboardNumberOnesAdapter(SourceAdapter):
+    name = "billboard_number_ones"
+    license = "unknown (TidyTuesday 2025-08-26 / Chris Dalla Riva's Number Ones database, cleaned subset)"
+    description = "1,131 Billboard Hot 100 number ones 1958-2024 with genre, key, length and lyrical topics."
+    datasets = ("chart_entries", "songs")
+    expected_files = ("billboard_number_ones_cleaned.csv",)
+
+    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
+        root = source_root(self, spec)
+        return [WorkUnit(spec, str(root / "billboard_number_ones_cleaned.csv"), kind="csv")]
+
+    def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
+        path = Path(unit.path)
+        file = str(path)
+        seen: set[str] = set()
+        for raw in csv_rows(path):
+            if raw.reject is not None:
+                yield passthrough(raw, "chart_entries")
+                continue
+            v = raw.values or {}
+            date = v["date"].strip()[:10]  # "1958-08-04 00:00:00+00:00": the first week at #1
+            song_key = content_key(v["song"], v["artist"])
+            try:
+                topics = (
+                    ast.literal_eval(v["lyrical_topic_split"]) if v["lyrical_topic_split"].strip() else None
+                )
+            except (ValueError, SyntaxError):
+                topics = v["lyrical_topic_split"]  # keep the raw string rather than lose it
+            values = {
+                # two songs share 1975-03-29, so the date alone is not a key
+                "source_id": content_key(date, v["song"], v["artist"]),
+                "chart": NUMBER_ONE_CHART,
+                "item_type": "song",
+                "title": v["song"],
+                "artists": [v["artist"]] if v["artist"].strip() else None,
+                "date": date,
+                "year": v["year"],
+                "rank": 1,
+                "song_id": ctx.link("songs", song_key),
+                **{k: x for k, x in v.items() if k not in ("date", "song", "artist", "year")},
+                "date_raw": v["date"],
+                "lyrical_topic_split": topics,
+            }
+            yield ctx.build("chart_entries", values, file, raw.row, raw.payload)
+            if song_key in seen:
+                continue
+            seen.add(song_key)
+            key, mode = pitch_class(v["simplified_key"], plain_mode=1)
+            length = to_int(v["length_sec"])
+            song = {
+                "source_id": song_key,
+                "title": v["song"],
+                "artists": [v["artist"]] if v["artist"].strip() else None,
+                "year": v["year"],
+                "duration_ms": None if length is None else length * 1000,
+                "explicit": v["explicit"],
+                "genres": [g for g in v["discogs_genre"].split(";") if g.strip()] or None,
+                "key": key,
+                "mode": mode,
+                "simplified_key": v["simplified_key"],
+                "discogs_genre_cleaned": v["discogs_genre_cleaned"],
+            }
+            rec = derived(ctx, "songs", song, file, raw.row)
+            if rec is not None:
+                yield rec

@@ -1,0 +1,27 @@
+"""Shared fixtures: where the shared real data lives, and a small Spark session for Spark tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get("MUSIC_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"shared data not found at {SHARED_DATA} (set MUSIC_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from jobs.config import SparkConfig
+    from jobs.engines import spark_session
+
+    s = spark_session(SparkConfig(master="local[2]", app_name="music-corpus-tests"), workers=2)
+    yield s
+    s.stop()

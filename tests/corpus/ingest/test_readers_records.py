@@ -1,0 +1,149 @@
+"""Readers and the record builder: every row becomes a record or a reject with file, row, field and reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.ingest.ids import make_id
+from corpus.ingest.normalize import normalize_name, normalize_text
+from corpus.ingest.readers import InputError, jsonl_splits, read_csv, read_jsonl, read_parquet
+from corpus.ingest.records import IngestLimits, Record, RecordBuilder, Reject
+
+
+def _write_jsonl(path: Path, rows: list) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_normalisation_of_text_and_names():
+    assert normalize_text("Cafe\u0301  bar \r\nline two\t \n\n") == "Caf\u00e9  bar\nline two"
+    assert normalize_text("a\x00b\x07c\ufeff") == "abc"
+    assert normalize_name("  The\tBeatles \n") == "The Beatles"
+
+
+def test_ids_are_content_derived_and_stable():
+    a = make_id("songs", "demo", "s1")
+    assert a == make_id("songs", "demo", "s1") and len(a) == 32
+    assert a != make_id("songs", "demo", "s2") != make_id("artists", "demo", "s1")
+
+
+@pytest.mark.parametrize("split_bytes", [7, 50, 1000, 1 << 20])
+def test_jsonl_splits_read_every_line_exactly_once(tmp_path, split_bytes):
+    rows = [{"i": i, "text": "x" * (i % 13)} for i in range(200)]
+    path = _write_jsonl(tmp_path / "d.jsonl", rows)
+    seen = []
+    for start, end in jsonl_splits(path, split_bytes):
+        seen += [(r.row, r.values["i"]) for r in read_jsonl(path, start, end)]
+    assert seen == [(i + 1, i) for i in range(200)]  # row numbers are 1-based line numbers
+
+
+def test_jsonl_giant_line_is_rejected_without_loading_it(tmp_path):
+    path = tmp_path / "g.jsonl"
+    with open(path, "w") as f:
+        f.write('{"text": "ok"}\n')
+        f.write('{"text": "' + "y" * 3_000_000 + '"}\n')
+        f.write('{"text": "after"}\n')
+    out = list(read_jsonl(path, max_line_bytes=1_000_000))
+    assert [r.row for r in out] == [1, 2, 3]
+    assert out[1].reject.reason == "record_too_large" and "3,000,013 bytes" in out[1].reject.message
+    assert out[2].values == {"text": "after"}
+
+
+def test_csv_rows_with_wrong_field_count_or_bad_bytes_are_rejected(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"a,b\n1,2\n3\n\"multi\nline\",4\n5,caf\xe9\n")
+    out = list(read_csv(path))
+    assert out[0].values == {"a": "1", "b": "2"}
+    assert (out[1].row, out[1].reject.reason) == (3, "malformed_row")
+    assert out[2].values == {"a": "multi\nline", "b": "4"} and out[2].row == 4
+    assert (out[3].row, out[3].reject.reason, out[3].reject.field) == (6, "invalid_utf8", "b")
+    assert out[3].reject.payload == b"5,caf\xe9\n"  # the original bytes are kept
+
+
+def test_csv_latin1_and_missing_header_column(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_bytes("id\ttag\n1\tn\xe9o-soul\n".encode("latin-1"))
+    (row,) = list(read_csv(path, delimiter="\t", encoding="latin-1"))
+    assert row.values["tag"] == "néo-soul"
+    with pytest.raises(InputError, match=r"header lacks required column\(s\) \['name'\]"):
+        list(read_csv(path, delimiter="\t", encoding="latin-1", required_columns=("name",)))
+
+
+def test_missing_and_corrupt_files_raise_input_errors(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not a parquet file at all")
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        list(read_parquet(bad))
+    with pytest.raises(InputError, match="file is empty"):
+        (tmp_path / "e.csv").write_text("")
+        list(read_csv(tmp_path / "e.csv"))
+
+
+def test_parquet_rows_numbered_across_row_groups(tmp_path):
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"x": list(range(10))}), path, row_group_size=3)
+    out = list(read_parquet(path, 1, 3))
+    assert [(r.row, r.values["x"]) for r in out] == [(4, 3), (5, 4), (6, 5), (7, 6), (8, 7), (9, 8)]
+
+
+def test_builder_coerces_types_and_keeps_unknown_fields_in_metadata():
+    b = RecordBuilder("songs", "demo")
+    rec = b.build(
+        {"source_id": "s1", "title": " Yesterday ", "artists": '["The Beatles"]', "year": "1965.0",
+         "duration_ms": 125000.0, "explicit": "FALSE", "tempo_bpm": "97.5", "genres": "rock|pop",
+         "label": "Parlophone"},
+        "f.csv", 2,
+    )
+    assert isinstance(rec, Record)
+    v = rec.values
+    assert v["song_id"] == make_id("songs", "demo", "s1") and v["source"] == "demo"
+    assert (v["title"], v["artists"], v["year"], v["duration_ms"], v["explicit"]) == (
+        "Yesterday", ["The Beatles"], 1965, 125000, False)
+    assert v["genres"] == ["rock", "pop"] and v["tempo_bpm"] == 97.5
+    assert json.loads(v["metadata"]) == {"label": "Parlophone"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "field"),
+    [
+        ({"source_id": "s", "artists": ["A"]}, "missing_field", "title"),
+        ({"source_id": "s", "title": "T", "artists": ["A"], "year": "nineteen"}, "bad_type", "year"),
+        ({"source_id": "s", "title": "T", "artists": ["A"], "key": 300}, "out_of_range", "key"),
+        ({"source_id": "s", "title": "T", "artists": ["A"], "explicit": "maybe"}, "bad_type", "explicit"),
+        ({"source_id": "s", "title": "T", "artists": "[broken"}, "bad_type", "artists"),
+        ({"source_id": "s", "title": "caf\udce9", "artists": ["A"]}, "invalid_utf8", "title"),
+    ],
+)
+def test_builder_rejects_name_field_and_reason(raw, reason, field):
+    out = RecordBuilder("songs", "demo").build(raw, "f.csv", 7)
+    assert isinstance(out, Reject)
+    assert (out.reason, out.field, out.row, out.file, out.dataset) == (reason, field, 7, "f.csv", "songs")
+    assert out.message.startswith(f"songs.{field}:")
+
+
+def test_empty_whitespace_and_oversize_documents():
+    b = RecordBuilder("documents", "web", IngestLimits(max_text_bytes=1000))
+    assert b.build({"source_id": "1", "text": "  \n\t "}, "f", 1).reason == "empty_text"
+    big = b.build({"source_id": "2", "text": "é" * 600}, "f", 2)
+    assert big.reason == "text_too_large" and "1,200 bytes" in big.message
+    assert isinstance(b.build({"source_id": "3", "text": "é" * 400}, "f", 3), Record)
+
+
+def test_timestamps_maps_and_structs():
+    ev = RecordBuilder("behavior_events", "demo").build(
+        {"source_id": "e1", "user_id": "u", "ts": "2021-03-04T05:06:07+08:00", "item_type": "song", "item_id": "s",
+         "feedback": "play", "state": '{"device": "phone", "context": "gym"}'},
+        "f", 1,
+    )
+    assert ev.values["ts"] == datetime(2021, 3, 3, 21, 6, 7, tzinfo=UTC)
+    assert ev.values["state"] == [("context", "gym"), ("device", "phone")]
+    conv = RecordBuilder("conversations", "cpcd").build(
+        {"source_id": "c", "turns": [{"speaker": "user", "text": "hi\r\nthere"}, {"speaker": "system"}]}, "f", 1
+    )
+    assert (conv.reason, conv.field) == ("missing_field", "turns.text")
