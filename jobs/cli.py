@@ -85,7 +85,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     stages = tuple(s.strip() for s in args.stages.split(",")) if args.stages else STAGES
-    logging.getLogger("music_corpus").info("config: %s", cfg.model_dump_json())
+    logger = logging.getLogger("music_corpus")
+    logger.info(
+        "config: out=%s engine=%s workers=%d sample=%s sources=%d (full config in each stage's _manifest.json)",
+        cfg.out, cfg.engine, cfg.workers, cfg.sample.preset if cfg.sample.enabled else "off", len(cfg.ingest.sources),
+    )
+    logger.debug("config: %s", cfg.model_dump_json(indent=2))
     report = run_corpus(cfg, stages=stages, force=args.force, progress=not args.quiet)
     print(format_summary(report))
     return 0

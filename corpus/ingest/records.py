@@ -307,6 +307,8 @@ class RecordBuilder:
                 v = orjson.loads(v)
             except orjson.JSONDecodeError:
                 raise FieldError(name, "bad_type", "must be a JSON object") from None
+        if isinstance(v, list | tuple) and all(isinstance(p, list | tuple) and len(p) == 2 for p in v):
+            v = dict(v)  # Arrow map columns arrive as (key, value) pairs
         if not isinstance(v, Mapping):
             raise FieldError(name, "bad_type", f"must be an object, got {type(v).__name__}")
         items = []

@@ -243,7 +243,11 @@ def _ctx(rng: random.Random, cat: Catalog, songs: list[int], artist: int, zh: bo
     while len(titles) < 3:  # rankings name three different songs
         titles.append(cat.songs[int(rng.random() * len(cat.songs))].title)
     peers = [x for x in cat.genre_artists.get(cat.artists[artist].genres[0], ()) if x != artist]
-    a2 = cat.artists[peers[int(rng.random() * len(peers))]] if peers else cat.artists[(artist + 1) % len(cat.artists)]
+    a2 = (
+        cat.artists[peers[int(rng.random() * len(peers))]]
+        if peers
+        else cat.artists[(artist + 1) % len(cat.artists)]
+    )
     al = cat.albums[cat.songs[songs[0]].album] if songs else cat.albums[0]
     return {
         "song": titles[0],

@@ -62,7 +62,7 @@ class SampleConfig:
     user_chunk: int = 256  # users per independently seeded block of behaviour events
     # behaviour event `state` as a JSON-object string column (what ingest's map coercion reads today);
     # False writes a native Parquet map<string, string> column instead
-    state_as_json: bool = True
+    state_as_json: bool = False
 
     def __post_init__(self) -> None:
         for f in (
@@ -165,6 +165,8 @@ class SampleConfig:
             n_documents=n_documents,
             n_comments=n_comments,
             events_per_user=events_per_user,
+            # event blocks of ~100k rows keep peak memory flat whatever the size
+            user_chunk=max(16, min(base.user_chunk, 100_000 // events_per_user)),
         )
         return replace(cfg, **overrides) if overrides else cfg
 

@@ -51,9 +51,8 @@ class SampleStage(Stage):
     def finalize(self, work_dir: Path) -> StageCounts:
         info = orjson.loads((work_dir / "_sample.json").read_bytes())
         counts = StageCounts()
-        for f in info.get("files", []):
-            ds = f.get("dataset") or Path(f["path"]).parts[0]
-            counts.datasets[ds] += int(f.get("rows", 0))
+        for ds, n in sorted(info["datasets"].items()):
+            counts.datasets[ds] += int(n)
         total = sum(counts.datasets.values())
         counts.rows_in = counts.rows_out = total
         return counts

@@ -1,0 +1,28 @@
+"""Run every benchmark in one process and write a combined report to `bench_out/report.json`.
+
+Benchmarks print their own figures as they go; sizes can be reduced with BENCH_SIZES (e.g. `256MB,1GB`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from benchmarks import ingest_bench
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    report = {}
+    sizes = os.environ.get("BENCH_SIZES", "256MB,1GB")
+    report.update(ingest_bench.main(["--sizes", sizes]))
+    out = ROOT / "bench_out"
+    out.mkdir(exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    print(f"[bench] report written to {out / 'report.json'}")
+
+
+if __name__ == "__main__":
+    main()
