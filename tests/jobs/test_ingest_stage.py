@@ -182,7 +182,7 @@ def test_spark_engine_gives_the_same_outputs(tmp_path, spark):
     assert local.results[-1].manifest["outputs"] == sp.results[-1].manifest["outputs"]
     # and the outputs read back through DuckDB and Spark with the declared types
     docs = tmp_path / "b" / "ingest" / "documents"
-    n = duckdb.sql(f"select count(*) from read_parquet('{docs}/part-*.parquet')").fetchone()[0]
+    n = duckdb.sql(f"select count(*) from read_parquet('{docs}/part-*.parquet')").fetchall()[0][0]
     sdf = spark.read.parquet(str(docs))
     assert sdf.count() == n == local.results[-1].manifest["datasets"]["documents"]
     assert dict(sdf.dtypes)["created_at"] == "timestamp"
