@@ -40,6 +40,8 @@ class TaskStats:
     quarantined: dict[str, int] = field(default_factory=dict)
     datasets: dict[str, int] = field(default_factory=dict)  # records written per dataset (incl. derived)
     derived: dict[str, int] = field(default_factory=dict)
+    # derived records that failed coercion: in `_quarantine`, outside the rows-in accounting
+    derived_quarantined: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
@@ -132,6 +134,7 @@ def ingest_unit(
     rejects = PartWriter(work_dir / QUARANTINE_DIR / f"part-{task:05d}.parquet", get_schema("quarantine").arrow_schema(), batch_rows)
     quarantined: Counter[str] = Counter()
     derived: Counter[str] = Counter()
+    derived_quarantined: Counter[str] = Counter()
     part = f"part-{task:05d}.parquet"
     try:
         for out in adapter.read(unit, ctx):
@@ -151,8 +154,11 @@ def ingest_unit(
                 else:
                     derived[out.dataset] += 1
             else:
-                stats.rows_in += 1
-                quarantined[out.reason] += 1
+                if out.primary:
+                    stats.rows_in += 1
+                    quarantined[out.reason] += 1
+                else:
+                    derived_quarantined[out.reason] += 1
                 rejects.add(out.to_row(stage, spec.name, limits.quarantine_payload_bytes))
     except InputError as e:
         for w in writers.values():
@@ -162,6 +168,7 @@ def ingest_unit(
             raise
         # the whole unit is quarantined as one row: nothing from a file we could not fully read is kept
         writers, derived, quarantined = {}, Counter(), Counter({"unreadable_file": 1})
+        derived_quarantined = Counter()
         stats.rows_in, stats.rows_out = 1, 0
         rejects = PartWriter(rejects.path, rejects.schema, batch_rows)
         rejects.add(
@@ -179,6 +186,7 @@ def ingest_unit(
     rejects.close()
     stats.quarantined = dict(sorted(quarantined.items()))
     stats.derived = dict(sorted(derived.items()))
+    stats.derived_quarantined = dict(sorted(derived_quarantined.items()))
     written: Counter[str] = Counter()
     for (name, _), w in writers.items():
         written[name] += w.written

@@ -22,7 +22,7 @@ from corpus.ingest.normalize import has_invalid_utf8, normalize_name, normalize_
 from schemas import DatasetSchema, get_schema
 
 # Columns holding running text (keep lines); every other string is name-like.
-TEXT_COLUMNS = frozenset({"text", "profile_text", "description", "question", "answer", "credits"})
+TEXT_COLUMNS = frozenset({"text", "profile_text", "description", "question", "answer", "choices", "credits"})
 # Required text columns whose emptiness means "nothing to train on", reported as `empty_text`.
 EMPTY_TEXT_COLUMNS = frozenset({"text", "question"})
 _INT_RANGES = {pa.int8(): (-(2**7), 2**7 - 1), pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
@@ -60,6 +60,8 @@ class Reject:
     payload: bytes = b""
     field: str | None = None
     dataset: str | None = None
+    # False for a record derived from other rows: quarantined, but not an input row of its own
+    primary: bool = True
 
     def to_row(self, stage: str, source: str, limit: int) -> dict:
         return {
@@ -96,12 +98,18 @@ def payload_of(raw: object) -> bytes:
         return json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8", "surrogateescape")
 
 
-def _is_null(v: object) -> bool:
+def _is_null(v: object, typ: pa.DataType | None = None) -> bool:
+    """Missing values. Spellings like "NA" or "null" only mean missing where a string cannot be the
+    value (numbers, booleans, dates): in a string column "None" may be a real answer."""
     if v is None:
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
-    return isinstance(v, str) and v.strip() in _NULL_STRINGS
+    if not isinstance(v, str):
+        return False
+    if typ is None or pa.types.is_string(typ) or pa.types.is_list(typ):
+        return not v.strip()
+    return v.strip() in _NULL_STRINGS
 
 
 class RecordBuilder:
@@ -128,6 +136,7 @@ class RecordBuilder:
                 payload_of(raw if payload is None else payload),
                 e.field,
                 self.dataset,
+                primary,
             )
         return Record(self.dataset, values, primary)
 
@@ -138,7 +147,7 @@ class RecordBuilder:
             if name == "metadata":
                 continue
             v = raw.get(name)
-            v = None if _is_null(v) else self._convert(name, col.type, v)
+            v = None if _is_null(v, col.type) else self._convert(name, col.type, v)
             if v is None and not col.nullable:
                 if name in EMPTY_TEXT_COLUMNS and raw.get(name) is not None:
                     raise FieldError(name, "empty_text", "is empty after normalisation; nothing to keep")

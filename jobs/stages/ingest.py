@@ -120,6 +120,7 @@ class IngestStage(Stage):
             src["rows_out"] += st.rows_out
             src["quarantined"].update(st.quarantined)
             src["derived"].update(st.derived)
+            src["derived_dropped"].update({f"quarantined:{k}": v for k, v in st.derived_quarantined.items()})
         self._dedupe_keys(work_dir, counts, by_source)
         for name in sorted(RAW_DATASETS):
             d = work_dir / name

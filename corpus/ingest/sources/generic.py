@@ -30,7 +30,14 @@ from corpus.ingest.readers import (
     read_parquet,
 )
 from corpus.ingest.records import Record, Reject
-from corpus.ingest.sources.base import ITEM_DATASET, IngestContext, SourceAdapter, SourceSpec, WorkUnit, resolve_files
+from corpus.ingest.sources.base import (
+    ITEM_DATASET,
+    IngestContext,
+    SourceAdapter,
+    SourceSpec,
+    WorkUnit,
+    resolve_files,
+)
 from schemas import RAW_DATASETS, check_version, get_schema, schema_identity
 
 # natural key columns when a row has no id of its own

@@ -16,14 +16,13 @@ import orjson
 
 from corpus.ingest.normalize import normalize_name
 from corpus.ingest.readers import InputError, RawRow, read_csv
-from corpus.ingest.records import _NULL_STRINGS, Record, Reject
+from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit, resolve_dir
 
 log = logging.getLogger(__name__)
 
 # Strings the RecordBuilder reads as null. A real value spelled like this (a trivia answer "None",
 # an NQ answer "N/A") would silently become null, so adapters check for them first.
-NULL_LITERALS = frozenset(s for s in _NULL_STRINGS if s)
 
 # Pitch classes for key names as the sources spell them (C = 0 ... B = 11).
 PITCH_CLASS = {
@@ -102,33 +101,12 @@ def read_json_list(path: Path) -> Iterator[RawRow]:
             yield RawRow(i, payload, values=item)
 
 
-def is_null_literal(v: object) -> bool:
-    return isinstance(v, str) and v.strip() in NULL_LITERALS
-
-
-def null_literal_reject(
-    dataset: str, field: str, value: str, file: str, row: int | None, payload: object
-) -> Reject:
-    """Quarantine a row whose required value is a real string that the record builder would read as null."""
-    msg = (
-        f"{dataset}.{field}: the source value {value.strip()!r} is real data (e.g. the answer 'None'), but the "
-        "record builder reads it as null; kept in quarantine until the builder can tell literals from nulls"
-    )
-    data = payload if isinstance(payload, bytes) else orjson.dumps(payload, default=str)
-    return Reject(file, row, "null_literal", msg, data, field, dataset)
-
-
 def derived(
     ctx: IngestContext, dataset: str, values: Mapping, file: str, row: int | None = None
-) -> Record | None:
-    """A derived (non-primary) record, or None when it does not coerce. A failing derived row is logged,
-    not yielded: the ingest op would count a `Reject` as an input row and break rows_in accounting.
-    Tests compare derived counts with independent counts, so a drop here does not go unnoticed."""
-    out = ctx.build(dataset, values, file, row, None, primary=False)
-    if isinstance(out, Reject):
-        log.warning("derived %s row from %s:%s dropped: %s", dataset, file, row, out.message)
-        return None
-    return out
+) -> Record | Reject:
+    """A derived (non-primary) record. If it does not coerce, the `Reject` is non-primary too: the ingest
+    op quarantines it without counting it as an input row."""
+    return ctx.build(dataset, values, file, row, None, primary=False)
 
 
 def name_key(name: str) -> str:
@@ -189,19 +167,6 @@ def pitch_class(key: str | None, plain_mode: int | None = None) -> tuple[int | N
 def build_qa(
     ctx: IngestContext, values: dict, file: str, row: int | None, payload: object
 ) -> Record | Reject:
-    """A `qa_items` record, guarding against real answers that read as null and keeping the answer
-    equal to one of the choices (name-normalised like them; single-line answers always are)."""
-    for field in ("question", "answer"):
-        v = values.get(field)
-        if is_null_literal(v):
-            return null_literal_reject("qa_items", field, v, file, row, payload)
-    choices = values.get("choices")
-    if isinstance(choices, list) and any(is_null_literal(c) for c in choices):
-        # the builder drops "None"-like items from lists; keep the full list where it does
-        values["choices_source"] = list(choices)
-    answer = values.get("answer")
-    if isinstance(answer, str) and (isinstance(choices, list) or "\n" not in answer.strip()):
-        # choices are name-normalised by the builder (whitespace collapsed, even in multi-line ABC
-        # notation); the answer must stay equal to one of them. Adapters keep line structure in metadata.
-        values["answer"] = normalize_name(answer)
+    """A `qa_items` record. Answer and choices are both normalised as text, so an answer equal to one of
+    the choices in the source stays equal to it (ZIQI's multi-line notation choices keep their lines)."""
     return ctx.build("qa_items", values, file, row, payload)

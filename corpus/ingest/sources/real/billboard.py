@@ -2,9 +2,11 @@
 
 Year-End: chart rows are primary `chart_entries`; the Spotify table's rows are primary `songs`. Its
 `billboard_df_index` is the 0-based *position* of the chart row in the chart file (the chart's own
-`index` column restarts every year, despite SOURCE.md calling it the join key), so the chart file is
-read first in the same unit and each song links its chart entry (`chart_entry_id` in metadata). A
-Spotify track matched to several chart rows (re-entries, re-releases) repeats with a different link.
+`index` column restarts every year, despite SOURCE.md calling it the join key). The match is a fact
+about the chart row, so the link lives there: each chart entry carries the `song_id` of its Spotify
+match (and the names Spotify matched) in metadata, and song rows hold only track facts. A Spotify
+track matched to several chart rows (re-entries, re-releases) is then the same song row repeated,
+which ingestion drops as `duplicate_row`.
 Number ones: each row is a primary chart entry; songs are derived, one per (song, artist).
 """
 
@@ -35,6 +37,8 @@ _SPOTIFY_FEATURES = ("danceability", "energy", "valence", "acousticness", "instr
 _SPOTIFY_MAPPED = {"id", "spotify_song", "spotify_artist", "spotify_album", "release_date", "duration_ms",
                    "popularity", "explicit", "loudness", "tempo", "key", "mode", "time_signature",
                    *_SPOTIFY_FEATURES}  # fmt: skip
+# per-match columns of the Spotify table: they describe the chart row, so they go to chart_entries
+_CHART_LINK = {"billboard_df_index", "billboard_name", "billboard_artist"}
 
 
 class BillboardYearEndHot100Adapter(SourceAdapter):
@@ -50,14 +54,25 @@ class BillboardYearEndHot100Adapter(SourceAdapter):
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         root = Path(unit.path)
         chart_file = root / "billboard_year_end_1959_2019.csv"
-        position_key: dict[int, str] = {}  # 0-based data-row position -> chart entry source_id
+        songs_file = root / "spotify_audio_features.csv"
+        # chart row position -> its Spotify match (the songs file is small: 5,813 rows)
+        matches: dict[int, dict] = {}
+        for raw in csv_rows(songs_file):
+            v = raw.values or {}
+            pos = to_int(v.get("billboard_df_index"))
+            if raw.reject is None and pos is not None and v.get("id", "").strip():
+                matches.setdefault(pos, {
+                    "song_id": ctx.link("songs", v["id"].strip()),
+                    "spotify_id": v["id"].strip(),
+                    "billboard_name": v.get("billboard_name"),
+                    "billboard_artist": v.get("billboard_artist"),
+                })  # fmt: skip
         for position, raw in enumerate(csv_rows(chart_file)):
             if raw.reject is not None:
                 yield passthrough(raw, "chart_entries")
                 continue
             v = raw.values or {}
             sid = f"{v['year'].strip()}#{v['index'].strip()}"  # `index` = per-year row id; rank ties exist
-            position_key[position] = sid
             featured = v["artist_featured"].strip()
             values = {
                 "source_id": sid,
@@ -71,16 +86,15 @@ class BillboardYearEndHot100Adapter(SourceAdapter):
                 "index": v["index"],
                 "artist_all": v["artist_all"],
                 "df_index": position,
+                "spotify_match": matches.get(position),
             }
             yield ctx.build("chart_entries", values, str(chart_file), raw.row, raw.payload)
 
-        songs_file = root / "spotify_audio_features.csv"
         for raw in csv_rows(songs_file):
             if raw.reject is not None:
                 yield passthrough(raw, "songs")
                 continue
             v = raw.values or {}
-            pos = to_int(v["billboard_df_index"])
             explicit = to_float(v["explicit"])
             values = {
                 "source_id": v["id"],
@@ -98,10 +112,7 @@ class BillboardYearEndHot100Adapter(SourceAdapter):
                 "key": v["key"],
                 "mode": v["mode"],
                 "time_signature": v["time_signature"],
-                "chart_entry_id": ctx.link("chart_entries", position_key.get(pos))
-                if pos is not None
-                else None,
-                **{k: x for k, x in v.items() if k not in _SPOTIFY_MAPPED},
+                **{k: x for k, x in v.items() if k not in _SPOTIFY_MAPPED and k not in _CHART_LINK},
             }
             yield ctx.build("songs", values, str(songs_file), raw.row, raw.payload)
 

@@ -2,9 +2,8 @@
 
 The three question files are ingested, one work unit each. `nq_open_music_candidates.jsonl` is a subset
 of those rows (526 matched by a music-keyword regex), not new data: it is a lookup that sets
-`music_candidate` in metadata. `answer` is the first listed acceptable answer the record builder can
-hold (4 questions list only "None"/"N/A" and are quarantined as `null_literal`); all answers stay in
-metadata.
+`music_candidate` in metadata. `answer` is the first listed acceptable answer (real answers such as
+"None" or "N/A" are kept as text); all answers stay in metadata.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from corpus.ingest.ids import content_key
 from corpus.ingest.readers import read_jsonl
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import build_qa, file_units, is_null_literal, passthrough, source_root
+from corpus.ingest.sources.real._common import build_qa, file_units, passthrough, source_root
 
 QUESTION_FILES = (
     "NQ-open.dev.jsonl",
@@ -59,7 +58,7 @@ class NQOpenMusicAdapter(SourceAdapter):
             question = v.get("question")
             answers = v.get("answer")
             answers = answers if isinstance(answers, list) else [answers]
-            usable = [a for a in answers if isinstance(a, str) and a.strip() and not is_null_literal(a)]
+            usable = [a for a in answers if isinstance(a, str) and a.strip()]
             values = {
                 "source_id": content_key(question),  # questions are unique across the three files
                 "question": question,

@@ -4,7 +4,7 @@ Formats: opentdb JSONL (HTML-entity encoded, unescaped here), OpenTriviaQA `#Q`/
 block, numbered by its `#Q` line; questions may span lines), el-cms JSON arrays (a row is an array
 element), and the normalised `all_questions.jsonl` of the non-music categories. opentdb gives a correct
 answer and a list of wrong ones but no choice order; choices are sorted so the correct one is not always
-first. Real answers spelled like nulls ("None") are quarantined as `null_literal` (see `_common`).
+first. Real answers spelled like nulls ("None") are kept: only empty strings are missing in text columns.
 """
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ class OpenTriviaQAMusicAdapter(SourceAdapter):
             v = raw.values or {}
             question, answer, choices = v.get("question"), v.get("answer"), v.get("choices")
             values = {
-                "source_id": content_key(question, answer),
+                # the same question and answer with other choices is another item, not a conflict
+                "source_id": content_key(question, answer, *(choices or [])),
                 "question": question,
                 "answer": answer,
                 "choices": choices,
@@ -246,7 +247,7 @@ class TriviaOtherCategoriesAdapter(SourceAdapter):
                 # the union lists opentdb choices correct-first: give them the same order as opentdb_music
                 choices = opentdb_choices(answer, [c for c in choices if c != answer], v.get("type"))
             values = {
-                "source_id": content_key(origin, v.get("category"), question, answer),
+                "source_id": content_key(origin, v.get("category"), question, answer, *(choices or [])),
                 "question": question,
                 "answer": answer,
                 "choices": choices,
