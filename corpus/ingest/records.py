@@ -98,6 +98,25 @@ def payload_of(raw: object) -> bytes:
         return json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8", "surrogateescape")
 
 
+def _plain(s: str) -> bool:
+    """Printable ASCII without surrounding or doubled spaces: unchanged by `normalize_name`."""
+    return bool(s) and s.isascii() and s.isprintable() and "  " not in s and s[0] != " " and s[-1] != " "
+
+
+_WS_OR_NULL_START = frozenset(" \t\n\r\x0b\x0cnNN/")  # first chars of blanks and null spellings
+
+
+def _null_spellings(typ: pa.DataType) -> frozenset[str]:
+    if pa.types.is_string(typ) or pa.types.is_list(typ):
+        return frozenset()
+    return frozenset(_NULL_STRINGS)
+
+
+def _is_blank_or_null(v: str, null_spellings: frozenset[str]) -> bool:
+    s = v.strip()
+    return not s or s in null_spellings
+
+
 def _is_null(v: object, typ: pa.DataType | None = None) -> bool:
     """Missing values. Spellings like "NA" or "null" only mean missing where a string cannot be the
     value (numbers, booleans, dates): in a string column "None" may be a real answer."""
@@ -122,6 +141,13 @@ class RecordBuilder:
         self.limits = limits
         self._columns = [c for c in self.spec.columns if c.name not in (self.spec.key, "source")]
         self._known = {c.name for c in self.spec.columns}
+        # one converter per column, chosen once: the per-row loop does no type dispatch
+        self._plan = [
+            (c.name, self._converter(c.name, c.type), c.nullable, _null_spellings(c.type))
+            for c in self._columns
+            if c.name != "metadata"
+        ]
+        self._id_prefix = f"{dataset}\x1f{source}\x1f"
 
     def build(self, raw: Mapping, file: str, row: int | None, payload: object = None, primary: bool = True):
         """A `Record`, or a `Reject` naming the field and reason. Unknown keys go to `metadata`."""
@@ -141,27 +167,51 @@ class RecordBuilder:
         return Record(self.dataset, values, primary)
 
     def _coerce(self, raw: Mapping) -> dict:
-        out: dict = {}
-        for col in self._columns:
-            name = col.name
-            if name == "metadata":
-                continue
+        key = self.spec.key
+        out: dict = {key: None} if key is not None else {}
+        out["source"] = self.source
+        for name, convert, nullable, null_spellings in self._plan:
             v = raw.get(name)
-            v = None if _is_null(v, col.type) else self._convert(name, col.type, v)
-            if v is None and not col.nullable:
+            if v is not None:
+                if type(v) is str:
+                    if not v or (v[0] in _WS_OR_NULL_START and _is_blank_or_null(v, null_spellings)):
+                        v = None
+                    else:
+                        v = convert(v)
+                elif type(v) is float and v != v:  # NaN
+                    v = None
+                else:
+                    v = convert(v)
+            if v is None and not nullable:
                 if name in EMPTY_TEXT_COLUMNS and raw.get(name) is not None:
                     raise FieldError(name, "empty_text", "is empty after normalisation; nothing to keep")
                 raise FieldError(name, "missing_field", "is required but missing or empty")
             out[name] = v
         out["metadata"] = self._metadata(raw)
-        out = {"source": self.source, **out}
-        key = self.spec.key
         if key is not None:
-            out = {key: make_id(self.dataset, self.source, out["source_id"]), **out}
+            out[key] = make_id(self.dataset, self.source, out["source_id"])
         return out
 
+    def _converter(self, name: str, typ: pa.DataType):
+        if pa.types.is_string(typ):
+            return lambda v: self._string(name, v)
+        if pa.types.is_integer(typ):
+            return lambda v: self._int(name, typ, v)
+        if pa.types.is_floating(typ):
+            return lambda v: self._float(name, v)
+        if pa.types.is_boolean(typ):
+            return lambda v: self._bool(name, v)
+        if pa.types.is_timestamp(typ):
+            return lambda v: _timestamp(name, v)
+        if pa.types.is_list(typ):
+            return lambda v: self._list(name, typ, v)
+        if pa.types.is_map(typ):
+            return lambda v: self._map(name, v)
+        raise ValueError(f"unsupported contract type {typ}")  # pragma: no cover
+
     def _metadata(self, raw: Mapping) -> str | None:
-        extra = {k: v for k, v in raw.items() if k not in self._known and not _is_null(v)}
+        known = self._known
+        extra = {k: v for k, v in raw.items() if k not in known and not _is_null(v)}
         meta = raw.get("metadata")
         if isinstance(meta, str) and meta.strip():
             try:
@@ -175,7 +225,7 @@ class RecordBuilder:
         if not extra:
             return None
         for k, v in extra.items():
-            if isinstance(v, str) and has_invalid_utf8(v):
+            if isinstance(v, str) and not v.isascii() and has_invalid_utf8(v):
                 raise FieldError(k, "invalid_utf8", "contains bytes that are not valid UTF-8")
         return orjson.dumps(extra, option=orjson.OPT_SORT_KEYS, default=str).decode()
 
@@ -198,7 +248,9 @@ class RecordBuilder:
         raise FieldError(name, "bad_type", f"unsupported contract type {typ}")  # pragma: no cover
 
     def _string(self, name: str, v: object) -> str | None:
-        if isinstance(v, bytes):
+        if type(v) is str:
+            pass
+        elif isinstance(v, bytes):
             try:
                 v = v.decode("utf-8")
             except UnicodeDecodeError:
@@ -207,7 +259,11 @@ class RecordBuilder:
             v = repr(v) if isinstance(v, float) else str(v)
         elif not isinstance(v, str):
             raise FieldError(name, "bad_type", f"must be a string, got {type(v).__name__}")
-        if has_invalid_utf8(v):
+        if v.isascii():
+            # the common case: printable ASCII without surrounding or repeated spaces needs no work
+            if name not in TEXT_COLUMNS and _plain(v):
+                return v
+        elif has_invalid_utf8(v):
             raise FieldError(name, "invalid_utf8", "contains bytes that are not valid UTF-8")
         if name in TEXT_COLUMNS:
             if len(v) > self.limits.max_text_bytes // 4 and len(v.encode()) > self.limits.max_text_bytes:
@@ -316,8 +372,13 @@ class RecordBuilder:
                 v = orjson.loads(v)
             except orjson.JSONDecodeError:
                 raise FieldError(name, "bad_type", "must be a JSON object") from None
-        if isinstance(v, list | tuple) and all(isinstance(p, list | tuple) and len(p) == 2 for p in v):
-            v = dict(v)  # Arrow map columns arrive as (key, value) pairs
+        if type(v) is list and all(type(p) is tuple and len(p) == 2 for p in v):
+            # Arrow map columns arrive as (key, value) pairs; printable ASCII needs no normalisation
+            if all(type(k) is str and type(x) is str and _plain(k) and _plain(x) for k, x in v):
+                return sorted(v) or None
+            v = dict(v)
+        elif isinstance(v, list | tuple) and all(isinstance(p, list | tuple) and len(p) == 2 for p in v):
+            v = dict(v)
         if not isinstance(v, Mapping):
             raise FieldError(name, "bad_type", f"must be an object, got {type(v).__name__}")
         items = []
