@@ -28,6 +28,9 @@ class SlurmConfig(StrictModel):
     mem_per_cpu_gb: float = 2
     job_name: str = "music-corpus"
     sbatch_args: dict[str, Any] = Field(default_factory=dict)
+    # how a node gets this environment: a shell line (e.g. `module load ...; source env/bin/activate`);
+    # default: activate the virtualenv of the Python that submits
+    env_command: str | None = None
 
 
 class RayConfig(StrictModel):

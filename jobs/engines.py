@@ -112,6 +112,7 @@ class DatatroveEngine(LocalEngine):
                 job_name=f"{s.job_name}-{stage.name}",
                 logging_dir=logs,
                 sbatch_args=dict(s.sbatch_args),
+                env_command=s.env_command or f"source {Path(sys.prefix) / 'bin' / 'activate'}",
                 skip_completed=True,
             )
         from datatrove.executor import RayPipelineExecutor  # noqa: PLC0415
