@@ -128,6 +128,10 @@ class IngestStage(Stage):
                 rows = count_rows_by_source(d)
                 counts.datasets[name] = sum(rows.values())
                 self._write_card(d, name, rows)
+        for sub, name in ((QUARANTINE_DIR, "quarantine"), (EXCLUSIONS_DIR, "exclusions")):
+            d = work_dir / sub
+            if d.exists():
+                self._write_card(d, name, count_rows_by_source(d))
         for src in by_source.values():
             for k in ("dropped", "quarantined", "derived", "derived_dropped"):
                 src[k] = dict(sorted(src[k].items()))

@@ -81,6 +81,8 @@ def test_bad_input_is_accounted_row_by_row(tmp_path):
     assert validate_parquet(out / "_quarantine", get_schema("quarantine")) == []
     card = (out / "documents" / "_README.md").read_text()
     assert "- Rows: 2" in card and "| `bad` | 2 |" in card
+    qcard = (out / "_quarantine" / "_README.md").read_text()
+    assert qcard.startswith("# Dataset `quarantine`") and f"- Rows: {len(q)}" in qcard
 
 
 def test_missing_input_path_is_a_clear_error(tmp_path):
