@@ -78,7 +78,8 @@ class SourceConfig(StrictModel):
 
 class IngestConfig(StrictModel):
     sources: list[SourceConfig] = Field(default_factory=list)
-    split_bytes: int = Field(128 * 1024 * 1024, gt=0, description="JSONL/Parquet files are split into tasks of this size")
+    # part of the data config (it decides part boundaries), so never derived from the worker count
+    split_bytes: int = Field(32 * 1024 * 1024, gt=0, description="JSONL/Parquet files are split into tasks of this size")
     batch_rows: int = Field(20_000, gt=0, description="rows per Parquet row group and per write batch")
     max_text_bytes: int = Field(8 * 1024 * 1024, gt=0, description="text fields larger than this are quarantined")
     quarantine_payload_bytes: int = Field(1024 * 1024, gt=0)

@@ -54,18 +54,24 @@ class TaskStats:
 class PartWriter:
     """Writes one dataset's rows of one task to `part-NNNNN.parquet` in row groups, atomically."""
 
-    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int):
+    def __init__(self, path: Path, schema: pa.Schema, batch_rows: int, batch_text_bytes: int = 32 << 20):
         self.path = path
         self.tmp = path.with_name(path.name + ".inprogress")
         self.schema = schema
         self.batch_rows = batch_rows
+        # long documents fill memory long before `batch_rows` rows: also flush on buffered text size
+        self.batch_text_bytes = batch_text_bytes
         self.rows: list[dict] = []
+        self._text_chars = 0
         self.written = 0
         self._writer: pq.ParquetWriter | None = None
 
     def add(self, row: dict) -> None:
         self.rows.append(row)
-        if len(self.rows) >= self.batch_rows:
+        text = row.get("text")
+        if text:
+            self._text_chars += len(text)
+        if len(self.rows) >= self.batch_rows or self._text_chars >= self.batch_text_bytes:
             self.flush()
 
     def flush(self) -> None:
@@ -78,6 +84,7 @@ class PartWriter:
         self._writer.write_table(table, row_group_size=self.batch_rows)
         self.written += len(self.rows)
         self.rows = []
+        self._text_chars = 0
 
     def close(self) -> None:
         self.flush()

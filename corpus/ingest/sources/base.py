@@ -94,13 +94,21 @@ class SourceAdapter:
     datasets: ClassVar[tuple[str, ...]] = ()
     # files the adapter expects inside the source directory; missing ones raise InputError
     expected_files: ClassVar[tuple[str, ...]] = ()
+    # when set, each expected file is its own work unit of this kind; else the folder is one unit
+    unit_kind: ClassVar[str | None] = None
 
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        """Default: the whole source directory is one unit of work."""
+    def check_root(self, spec: SourceSpec) -> Path:
+        """The dataset folder, after checking that every expected file is there."""
         root = resolve_dir(spec.path)
         for f in self.expected_files:
             if not (root / f).exists():
                 raise InputError(f"{root / f}: missing input file for source {spec.name!r} (adapter {self.name}).")
+        return root
+
+    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
+        root = self.check_root(spec)
+        if self.unit_kind:
+            return [WorkUnit(spec, str(root / f), kind=self.unit_kind) for f in self.expected_files]
         return [WorkUnit(spec, str(root), kind="dir")]
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:

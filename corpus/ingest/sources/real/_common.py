@@ -17,7 +17,7 @@ import orjson
 from corpus.ingest.normalize import normalize_name
 from corpus.ingest.readers import InputError, RawRow, read_csv
 from corpus.ingest.records import Record, Reject
-from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit, resolve_dir
+from corpus.ingest.sources.base import IngestContext, SourceSpec, WorkUnit
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +29,6 @@ PITCH_CLASS = {
     "C": 0, "B#": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "Fb": 4, "F": 5, "E#": 5,
     "F#": 6, "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11, "Cb": 11,
 }  # fmt: skip
-
-
-def source_root(adapter: SourceAdapter, spec: SourceSpec) -> Path:
-    """The dataset folder, after checking that every expected file is there."""
-    root = resolve_dir(spec.path)
-    for f in adapter.expected_files:
-        if not (root / f).exists():
-            raise InputError(
-                f"{root / f}: missing input file for source {spec.name!r} (adapter {adapter.name})."
-            )
-    return root
 
 
 def file_units(spec: SourceSpec, files: Iterable[tuple[str, Path]]) -> list[WorkUnit]:

@@ -18,13 +18,12 @@ from pathlib import Path
 
 from corpus.ingest.ids import content_key
 from corpus.ingest.records import Record, Reject
-from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
+from corpus.ingest.sources.base import IngestContext, SourceAdapter, WorkUnit
 from corpus.ingest.sources.real._common import (
     csv_rows,
     derived,
     passthrough,
     pitch_class,
-    source_root,
     to_float,
     to_int,
     year_of,
@@ -48,8 +47,6 @@ class BillboardYearEndHot100Adapter(SourceAdapter):
     datasets = ("chart_entries", "songs")
     expected_files = ("billboard_year_end_1959_2019.csv", "spotify_audio_features.csv")
 
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        return [WorkUnit(spec, str(source_root(self, spec)), kind="dir")]
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         root = Path(unit.path)
@@ -123,10 +120,7 @@ class BillboardNumberOnesAdapter(SourceAdapter):
     description = "1,131 Billboard Hot 100 number ones 1958-2024 with genre, key, length and lyrical topics."
     datasets = ("chart_entries", "songs")
     expected_files = ("billboard_number_ones_cleaned.csv",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "billboard_number_ones_cleaned.csv"), kind="csv")]
+    unit_kind = "csv"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)

@@ -15,7 +15,7 @@ from pathlib import Path
 from corpus.ingest.readers import InputError, read_jsonl
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import derived, passthrough, source_root
+from corpus.ingest.sources.real._common import derived, passthrough
 
 TRAIN = "cpcd_v1.dialogs.dev.train.jsonl"
 VAL = "cpcd_v1.dialogs.dev.val.jsonl"
@@ -38,7 +38,7 @@ class CpcdAdapter(SourceAdapter):
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
         # one unit so tracks shared between conversations (and files) become one derived song each
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         for f in data_files(spec):
             if not (root / f).exists():
                 raise InputError(

@@ -18,7 +18,7 @@ from pathlib import Path
 from corpus.ingest.ids import content_key
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import csv_rows, derived, passthrough, source_root, to_float
+from corpus.ingest.sources.real._common import csv_rows, derived, passthrough, to_float
 
 NER_GROUPS = ("dataset1", "dataset2", "dataset3", "dataset4")  # DS1, DS2, DS3, Trial
 
@@ -33,7 +33,7 @@ class DeezerMusicRecoNERAdapter(SourceAdapter):
     expected_files = tuple(f"{g}/{f}" for g in NER_GROUPS for f in ("queries.csv", "ground-truth_linked.csv"))
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return [WorkUnit(spec, str(root / g), kind="ner_group") for g in NER_GROUPS]
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
@@ -87,10 +87,7 @@ class DeezerMusicRecoIntentAdapter(SourceAdapter):
     description = "MusicRecoIntent: 2,291 Reddit music requests with descriptor and +/-/~ intent labels."
     datasets = ("documents",)
     expected_files = ("MusicRecoIntent_dataset.csv",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "MusicRecoIntent_dataset.csv"), kind="csv")]
+    unit_kind = "csv"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)
@@ -135,8 +132,6 @@ class DeezerLLMTasteProfilesAdapter(SourceAdapter):
     datasets = ("user_profiles", "documents")
     expected_files = ("long_term.csv", "user_data.csv")
 
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        return [WorkUnit(spec, str(source_root(self, spec)), kind="dir")]
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         root = Path(unit.path)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from corpus.ingest.ids import content_key
 from corpus.ingest.records import Record, Reject
-from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import csv_rows, passthrough, source_root
+from corpus.ingest.sources.base import IngestContext, SourceAdapter, WorkUnit
+from corpus.ingest.sources.real._common import csv_rows, passthrough
 
 
 class GrammyAwardsAdapter(SourceAdapter):
@@ -21,10 +21,7 @@ class GrammyAwardsAdapter(SourceAdapter):
     description = "4,462 Grammy Award nominations 1958-2019: ceremony, category, nominee, artist, credits."
     datasets = ("awards",)
     expected_files = ("the_grammy_awards.csv",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "the_grammy_awards.csv"), kind="csv")]
+    unit_kind = "csv"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import csv_rows, derived, file_units, passthrough, source_root
+from corpus.ingest.sources.real._common import csv_rows, derived, file_units, passthrough
 
 # data file -> unit kind
 DATA_FILES = {
@@ -57,7 +57,7 @@ class LastfmHetrec2011Adapter(SourceAdapter):
     )
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return file_units(spec, [(kind, root / f) for f, kind in DATA_FILES.items()])
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:

@@ -19,7 +19,6 @@ from corpus.ingest.sources.real._common import (
     derived,
     file_units,
     passthrough,
-    source_root,
     to_float,
 )
 
@@ -44,7 +43,7 @@ class MsdSubsetCorgisAdapter(SourceAdapter):
     expected_files = ("music.csv",)
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return file_units(spec, [("csv", root / "music.csv")])
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.ingest.records import Record, Reject
-from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import csv_rows, passthrough, source_root
+from corpus.ingest.sources.base import IngestContext, SourceAdapter, WorkUnit
+from corpus.ingest.sources.real._common import csv_rows, passthrough
 
 
 def parse_list(cell: str) -> list | str | None:
@@ -32,10 +32,7 @@ class MusicCapsAdapter(SourceAdapter):
     description = "5,521 MusicCaps captions and aspect lists for 10-second AudioSet clips."
     datasets = ("documents",)
     expected_files = ("musiccaps-public.csv",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "musiccaps-public.csv"), kind="csv")]
+    unit_kind = "csv"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)

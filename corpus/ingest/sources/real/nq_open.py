@@ -15,7 +15,7 @@ from corpus.ingest.ids import content_key
 from corpus.ingest.readers import read_jsonl
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import build_qa, file_units, passthrough, source_root
+from corpus.ingest.sources.real._common import build_qa, file_units, passthrough
 
 QUESTION_FILES = (
     "NQ-open.dev.jsonl",
@@ -43,7 +43,7 @@ class NQOpenMusicAdapter(SourceAdapter):
     expected_files = (*QUESTION_FILES, CANDIDATES)
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return file_units(spec, [("jsonl", root / f) for f in QUESTION_FILES])
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:

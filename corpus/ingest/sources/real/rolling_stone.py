@@ -13,8 +13,8 @@ from pathlib import Path
 
 from corpus.ingest.ids import content_key
 from corpus.ingest.records import Record, Reject
-from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import csv_rows, derived, option_encoding, passthrough, source_root
+from corpus.ingest.sources.base import IngestContext, SourceAdapter, WorkUnit
+from corpus.ingest.sources.real._common import csv_rows, derived, option_encoding, passthrough
 
 CHART = "rolling_stone_500_albums_2012"
 LIST_YEAR = 2012
@@ -47,10 +47,7 @@ class RollingStone500AlbumsAdapter(SourceAdapter):
     description = "Rolling Stone's 500 Greatest Albums of All Time (2012) with Discogs genres/subgenres."
     datasets = ("albums", "chart_entries")
     expected_files = ("albumlist.csv",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "albumlist.csv"), kind="csv")]
+    unit_kind = "csv"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)

@@ -24,7 +24,6 @@ from corpus.ingest.sources.real._common import (
     passthrough,
     pitch_class,
     scaled,
-    source_root,
     to_int,
     year_of,
 )
@@ -49,7 +48,7 @@ class SpotifySongsTidyTuesdayAdapter(SourceAdapter):
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
         # one unit: playlists and artists are aggregated over the whole file
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return file_units(spec, [("csv", root / "spotify_songs.csv")])
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
@@ -123,7 +122,7 @@ class SpotifyTop2000Adapter(SourceAdapter):
     expected_files = ("Spotify-2000.csv",)
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return file_units(spec, [("csv", root / "Spotify-2000.csv")])
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
@@ -163,7 +162,7 @@ class SpotifyMostStreamed2023Adapter(SourceAdapter):
     expected_files = ("spotify_most_streamed_songs.csv",)
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return file_units(spec, [("csv", root / "spotify_most_streamed_songs.csv")])
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:

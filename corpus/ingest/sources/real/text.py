@@ -18,7 +18,7 @@ from corpus.ingest.ids import content_key
 from corpus.ingest.readers import InputError, jsonl_splits, read_jsonl
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit, resolve_dir
-from corpus.ingest.sources.real._common import passthrough, source_root
+from corpus.ingest.sources.real._common import passthrough
 
 WIKI_SPLITS = {"wiki.valid.raw": "valid", "wiki.test.raw": "test"}
 _TITLE = re.compile(r" = (?!= )(.+) = ")
@@ -58,7 +58,7 @@ class WikiText2RawAdapter(SourceAdapter):
     expected_files = tuple(WIKI_SPLITS)
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         return [WorkUnit(spec, str(root / f), kind=split) for f, split in WIKI_SPLITS.items()]
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:

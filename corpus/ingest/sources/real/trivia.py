@@ -18,7 +18,7 @@ from corpus.ingest.ids import content_key
 from corpus.ingest.readers import InputError, RawRow, read_jsonl
 from corpus.ingest.records import Record, Reject
 from corpus.ingest.sources.base import IngestContext, SourceAdapter, SourceSpec, WorkUnit
-from corpus.ingest.sources.real._common import build_qa, passthrough, read_json_list, source_root
+from corpus.ingest.sources.real._common import build_qa, passthrough, read_json_list
 
 _CHOICE = re.compile(r"([A-Z]) (.*)")
 OPENTDB_ORIGIN = "opentdb.com"
@@ -93,10 +93,7 @@ class OpenTdbMusicAdapter(SourceAdapter):
     description = "527 opentdb.com music and musicals questions (multiple choice and true/false)."
     datasets = ("qa_items",)
     expected_files = ("opentdb_music.jsonl",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "opentdb_music.jsonl"), kind="jsonl")]
+    unit_kind = "jsonl"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)
@@ -140,7 +137,7 @@ class OpenTriviaQAMusicAdapter(SourceAdapter):
         variant = str(spec.options.get("variant", "txt"))
         if variant not in ("txt", "json"):
             raise ValueError(f"source {spec.name!r}: option variant must be 'txt' or 'json', got {variant!r}")
-        root = source_root(self, spec)
+        root = self.check_root(spec)
         path = root / f"music.{variant}"
         if not path.exists():
             raise InputError(f"{path}: missing input file for source {spec.name!r} (adapter {self.name}).")
@@ -176,10 +173,7 @@ class OpenTriviaDatabaseMusicAdapter(SourceAdapter):
     description = "3,317 el-cms Open-trivia-database music short-answer questions (unreviewed 'todo' set)."
     datasets = ("qa_items",)
     expected_files = ("music.json",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "music.json"), kind="json")]
+    unit_kind = "json"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)
@@ -224,10 +218,7 @@ class TriviaOtherCategoriesAdapter(SourceAdapter):
     )
     datasets = ("qa_items",)
     expected_files = ("all_questions.jsonl",)
-
-    def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
-        root = source_root(self, spec)
-        return [WorkUnit(spec, str(root / "all_questions.jsonl"), kind="jsonl")]
+    unit_kind = "jsonl"
 
     def read(self, unit: WorkUnit, ctx: IngestContext) -> Iterator[Record | Reject]:
         path = Path(unit.path)
