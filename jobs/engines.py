@@ -60,9 +60,16 @@ class TaskProgress:
 
 
 class LocalEngine(InlineEngine):
-    """In-process engine with DuckDB for the duplicate-key shuffle."""
+    """In-process engine (one core) with DuckDB for the duplicate-key shuffle."""
 
     name = "inline"
+
+    def __init__(self, progress: bool = False):
+        self.progress = progress
+
+    def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None:
+        with TaskProgress(stage.name, work_dir, n_tasks, self.progress):
+            super().run_tasks(stage, n_tasks, work_dir)
 
     def find_duplicates(self, dataset_dir: Path, key: str) -> list[DupLocation]:
         return duckdb_find_duplicates(dataset_dir, key)
@@ -73,10 +80,10 @@ class DatatroveEngine(LocalEngine):
 
     def __init__(self, workers: int = 2, executor: ExecutorConfig = ExecutorConfig(), logs_root: Path | None = None,
                  progress: bool = True):
+        super().__init__(progress)
         self.workers = workers
         self.executor = executor
         self.logs_root = logs_root
-        self.progress = progress
         self.name = f"datatrove-{executor.kind}"
 
     def build_executor(self, stage: Stage, n_tasks: int, work_dir: Path):

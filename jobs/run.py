@@ -38,7 +38,7 @@ def make_engine(cfg: RunConfig, out: Path, progress: bool = True):
         finally:
             spark.stop()
     elif cfg.engine == "inline":
-        yield LocalEngine()
+        yield LocalEngine(progress)
     else:
         yield DatatroveEngine(cfg.workers, cfg.executor, logs_root=out / "_logs", progress=progress)
 

@@ -58,7 +58,8 @@ def jsonl_splits(path: Path, split_bytes: int) -> list[tuple[int, int]]:
 
 
 def _line_number_at(path: Path, offset: int) -> int:
-    """Number of complete lines before byte `offset` (only computed for splits after the first)."""
+    """Number of complete lines before byte `offset`. O(offset): only called for a split that has a
+    rejected row, so the common case never pays for it."""
     n = 0
     with open(path, "rb") as f:
         remaining = offset
@@ -71,18 +72,52 @@ def _line_number_at(path: Path, offset: int) -> int:
     return n
 
 
-def read_jsonl(path: Path, start: int = 0, end: int | None = None, max_line_bytes: int = 64 << 20) -> Iterator[RawRow]:
+class LineBase:
+    """Lines before the first line of the split starting at byte `offset`, counted on first use."""
+
+    def __init__(self, path: Path, offset: int):
+        self.path, self.offset, self._n = path, offset, None if offset else 0
+
+    def __call__(self) -> int:
+        if self._n is None:
+            n = _line_number_at(self.path, self.offset)
+            with open(self.path, "rb") as f:
+                f.seek(self.offset - 1)
+                if f.read(1) != b"\n":
+                    n += 1  # the line straddling `offset` belongs to the previous split
+            self._n = n
+        return self._n
+
+
+def _skip_to_line_start(f, start: int, end: int | None) -> bool:
+    """Position `f` at the first line starting at or after `start`; False if none starts before `end`.
+    Reads in bounded chunks, so a split inside one giant line costs O(split), not O(line)."""
+    f.seek(start - 1)
+    if f.read(1) == b"\n":
+        return True
+    while True:
+        chunk = f.readline(1 << 20)
+        if not chunk:
+            return False
+        if chunk.endswith(b"\n"):
+            return end is None or f.tell() < end
+        if end is not None and f.tell() >= end:
+            return False
+
+
+def read_jsonl(
+    path: Path, start: int = 0, end: int | None = None, max_line_bytes: int = 64 << 20, relative_rows: bool = False
+) -> Iterator[RawRow]:
     """Rows of a JSON Lines file whose first byte lies in [start, end). Blank lines are skipped
-    but still counted in row numbers, so numbers match `sed -n Np`."""
+    but still counted in row numbers, so numbers match `sed -n Np`. With `relative_rows`, row numbers
+    count from the split's first line (add `LineBase(path, start)()` for the line number in the file);
+    otherwise splits after the first pay one pass over the bytes before them."""
     file = str(path)
     with open(path, "rb", buffering=1 << 20) as f:
-        if start > 0:
-            f.seek(start - 1)
-            # a line that started before `start` belongs to the previous split
-            if f.read(1) != b"\n":
-                f.readline()
+        if start > 0 and not _skip_to_line_start(f, start, end):
+            return
         pos = f.tell()
-        line_no = _line_number_at(path, pos) if pos else 0
+        line_no = 0 if relative_rows or not pos else _line_number_at(path, pos)
         while end is None or pos < end:
             line = f.readline(max_line_bytes + 1)
             if not line:

@@ -20,6 +20,7 @@ import orjson
 from corpus.ingest.ids import content_key
 from corpus.ingest.readers import (
     InputError,
+    LineBase,
     RawRow,
     detect_format,
     jsonl_splits,
@@ -100,9 +101,11 @@ class GenericAdapter(SourceAdapter):
         link = bool(opts.get("link_ids", True))
         path = Path(unit.path)
         rows: Iterator[RawRow]
+        base = None  # JSONL splits number rows from their first line; resolved only for rejects
         if unit.kind == "jsonl":
             start, end = unit.split or (0, None)
-            rows = read_jsonl(path, start, end)
+            rows = read_jsonl(path, start, end, relative_rows=True)
+            base = LineBase(path, start)
         elif unit.kind == "parquet":
             pf = open_parquet(path)
             name, _ = schema_identity(pf.schema_arrow)
@@ -122,6 +125,8 @@ class GenericAdapter(SourceAdapter):
         for raw in rows:
             if raw.reject is not None:
                 raw.reject.dataset = dataset
+                if base is not None:
+                    raw.reject.row = base() + raw.row
                 yield raw.reject
                 continue
             values = raw.values or {}
@@ -140,7 +145,10 @@ class GenericAdapter(SourceAdapter):
                 values["source_id"] = sid
             if link:
                 values = _link_foreign_keys(dataset, values, ctx)
-            yield builder.build(values, unit.path, raw.row, raw.payload if raw.payload is not None else values)
+            out = builder.build(values, unit.path, raw.row, raw.payload if raw.payload is not None else values)
+            if base is not None and isinstance(out, Reject):
+                out.row = base() + raw.row
+            yield out
 
 
 def _natural_key(dataset: str, values: dict) -> str:

@@ -147,3 +147,33 @@ def test_timestamps_maps_and_structs():
         {"source_id": "c", "turns": [{"speaker": "user", "text": "hi\r\nthere"}, {"speaker": "system"}]}, "f", 1
     )
     assert (conv.reason, conv.field) == ("missing_field", "turns.text")
+
+
+def test_tiny_splits_over_a_giant_line_read_each_line_once(tmp_path):
+    path = tmp_path / "g.jsonl"
+    with open(path, "w") as f:
+        f.write('{"i": 0}\n{"i": 1, "text": "' + "z" * 2_000_000 + '"}\n{"i": 2}\n')
+    seen = []
+    for start, end in jsonl_splits(path, 1000):  # 2,000 splits, most of them inside line 2
+        seen += [(r.row, r.values["i"]) for r in read_jsonl(path, start, end)]
+    assert seen == [(1, 0), (2, 1), (3, 2)]
+
+
+def test_rejects_in_later_splits_carry_file_line_numbers(tmp_path):
+    from corpus.ingest.op import ingest_unit
+    from corpus.ingest.sources import SourceSpec, get_adapter
+
+    path = tmp_path / "d.jsonl"
+    lines = [json.dumps({"id": str(i), "text": f"doc {i}"}) for i in range(300)]
+    lines[149] = "{not json"
+    lines[250] = json.dumps({"id": "250", "text": "  "})
+    path.write_text("\n".join(lines) + "\n")
+    spec = SourceSpec(name="t", path=str(path), dataset="documents")
+    units = get_adapter("generic").plan(spec, 500)
+    assert len(units) > 10
+    rejects = []
+    for i, unit in enumerate(units):
+        ingest_unit(unit, i, tmp_path / "out")
+    q = pq.read_table(tmp_path / "out" / "_quarantine").to_pylist()
+    rejects = sorted((r["row"], r["reason"]) for r in q)
+    assert rejects == [(150, "malformed_json"), (251, "empty_text")]
