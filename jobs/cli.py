@@ -102,8 +102,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.target_bytes:
         cfg = SampleConfig.for_target_bytes(_parse_bytes(args.target_bytes), seed=args.seed)
     else:
-        base = SampleConfig.preset(args.preset)
-        cfg = type(base)(**{**base.__dict__, "seed": args.seed})
+        cfg = SampleConfig.preset(args.preset, seed=args.seed)
     summary = generate_sample(cfg, Path(args.out))
     print(summary)
     return 0

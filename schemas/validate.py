@@ -92,17 +92,17 @@ def _value_violations(table: pa.Table, spec: DatasetSchema, file: str, limit: in
         if col.name == "weight" and pa.types.is_floating(arr.type):
             for r in _first_rows(pc.less_equal(arr, 0), limit):
                 out.append(Violation(file, r, col.name, "sampling weight must be > 0"))
-    if spec.key and spec.key in table.column_names:
-        keys = table.column(spec.key)
-        counts = pc.value_counts(keys)
-        dup_values = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
-        if len(dup_values):
-            rows = _first_rows(pc.is_in(keys, dup_values), limit)
-            for r in rows:
-                out.append(Violation(file, r, spec.key, f"duplicate key {keys[r].as_py()!r}"))
     if "text" in table.column_names and "no_loss_spans" in table.column_names:
         out.extend(_span_violations(table, file, limit))
     return out
+
+
+def _key_violations(keys: pa.ChunkedArray | pa.Array, key: str, file: str, limit: int) -> list[Violation]:
+    counts = pc.value_counts(keys)
+    dup_values = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    if not len(dup_values):
+        return []
+    return [Violation(file, r, key, f"duplicate key {keys[r].as_py()!r}") for r in _first_rows(pc.is_in(keys, dup_values), limit)]
 
 
 def _span_violations(table: pa.Table, file: str, limit: int) -> list[Violation]:
@@ -130,6 +130,8 @@ def validate_table(table: pa.Table, spec: DatasetSchema, file: str = "<table>", 
     check_version(table.schema, spec, file)
     out = _column_violations(table, spec, file)
     out.extend(_value_violations(table, spec, file, limit))
+    if spec.key and spec.key in table.column_names:
+        out.extend(_key_violations(table.column(spec.key), spec.key, file, limit))
     return out
 
 
@@ -141,12 +143,16 @@ def require_valid(table: pa.Table, spec: DatasetSchema, file: str = "<table>") -
         raise SchemaError(f"{len(violations)} contract violation(s) for dataset {spec.name!r}:\n  {shown}")
 
 
-def validate_parquet(path: str | Path, spec: DatasetSchema) -> list[Violation]:
-    """Validate one Parquet file (or a directory of `part-*.parquet`) against `spec`."""
+def validate_parquet(path: str | Path, spec: DatasetSchema, limit: int = 20) -> list[Violation]:
+    """Validate one Parquet file (or a dataset folder of `part-*.parquet`) against `spec`.
+
+    Files are checked one at a time; key uniqueness across files reads only the key column, so
+    memory follows the largest part file and the key column, not the dataset.
+    """
     path = Path(path)
     files = sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
     out: list[Violation] = []
-    tables = []
+    keys = []
     for f in files:
         try:
             pf = pq.ParquetFile(f)
@@ -155,8 +161,10 @@ def validate_parquet(path: str | Path, spec: DatasetSchema) -> list[Violation]:
         check_version(pf.schema_arrow, spec, str(f))
         t = pf.read()
         out.extend(_column_violations(t, spec, str(f)))
-        tables.append(t)
-    if tables and not out:
-        # key uniqueness is a property of the whole dataset, not of one part file
-        out.extend(_value_violations(pa.concat_tables(tables), spec, str(path), 20))
+        out.extend(_value_violations(t, spec, str(f), limit))
+        if spec.key and spec.key in t.column_names:
+            keys.append(t.column(spec.key))
+    if keys and spec.key:
+        # rows are numbered across the dataset's part files in name order
+        out.extend(_key_violations(pa.chunked_array([c for k in keys for c in k.chunks], pa.string()), spec.key, str(path), limit))
     return out

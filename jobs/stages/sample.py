@@ -25,8 +25,7 @@ class SampleStage(Stage):
 
         if self.cfg.target_bytes:
             return SampleConfig.for_target_bytes(self.cfg.target_bytes, seed=self.cfg.seed)
-        c = SampleConfig.preset(self.cfg.preset)
-        return type(c)(**{**c.__dict__, "seed": self.cfg.seed})
+        return SampleConfig.preset(self.cfg.preset, seed=self.cfg.seed)
 
     def config(self) -> dict:
         return {"preset": self.cfg.preset, "target_bytes": self.cfg.target_bytes, "seed": self.cfg.seed}
