@@ -1,0 +1,29 @@
+"""Music-domain classifier: training-set builder, fastText `DomainClassifier`, evaluation, score-to-weight.
+
+`build_training_set` -> `train_classifier` -> `evaluate` are the CLI-ready entry points; documents are
+scored with `DomainClassifier.score` (P(music)) and weighted later by `score_to_weight` (score, then decide).
+"""
+
+from corpus.classify.dataset import BuildConfig, build_training_set, default_shared_data, split_of
+from corpus.classify.evaluate import best_f1_threshold, evaluate, evaluate_on_demo, roc_auc
+from corpus.classify.model import DomainClassifier, TrainConfig, train_classifier
+from corpus.classify.text import TextPrepConfig, prepare_text
+from corpus.classify.weighting import WeightPolicy, score_to_weight
+
+__all__ = [
+    "BuildConfig",
+    "DomainClassifier",
+    "TextPrepConfig",
+    "TrainConfig",
+    "WeightPolicy",
+    "best_f1_threshold",
+    "build_training_set",
+    "default_shared_data",
+    "evaluate",
+    "evaluate_on_demo",
+    "prepare_text",
+    "roc_auc",
+    "score_to_weight",
+    "split_of",
+    "train_classifier",
+]

@@ -1,0 +1,46 @@
+"""Map classifier scores P(music) to document sampling weights (the `weight` column of training documents).
+
+Policies (pure, vectorised, weights always in [0, 1] and non-decreasing in the score):
+- `hard`: weight = 1 if p >= threshold else 0 (a filter).
+- `linear`: weight = clip((p - t0) / (t1 - t0), 0, 1), then raised to at least `floor` when p >= t0
+  (documents below t0 get 0; between t0 and t1 they ramp up; above t1 they get full weight).
+- `logistic`: weight = max(floor, sigmoid(steepness * (p - threshold))) for p >= t0, else 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WeightPolicy:
+    kind: str = "linear"  # "hard" | "linear" | "logistic"
+    threshold: float = 0.5  # hard cut-off; logistic midpoint
+    t0: float = 0.2  # below: weight 0 (linear, logistic)
+    t1: float = 0.8  # above: weight 1 (linear)
+    floor: float = 0.0  # minimum weight for kept documents (p >= t0)
+    steepness: float = 12.0  # logistic slope
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("hard", "linear", "logistic"):
+            raise ValueError(f"WeightPolicy.kind must be hard, linear or logistic, got {self.kind!r}")
+        if not (0.0 <= self.t0 < self.t1 <= 1.0):
+            raise ValueError(f"WeightPolicy needs 0 <= t0 < t1 <= 1, got t0={self.t0}, t1={self.t1}")
+        if not 0.0 <= self.floor <= 1.0:
+            raise ValueError(f"WeightPolicy.floor must be in [0, 1], got {self.floor}")
+
+
+def score_to_weight(scores: np.ndarray | list[float], policy: WeightPolicy = WeightPolicy()) -> np.ndarray:
+    """Sampling weight in [0, 1] for each score (NaN scores count as 0)."""
+    p = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=0.0)
+    p = np.clip(p, 0.0, 1.0)
+    if policy.kind == "hard":
+        return (p >= policy.threshold).astype(np.float64)
+    if policy.kind == "linear":
+        w = np.clip((p - policy.t0) / (policy.t1 - policy.t0), 0.0, 1.0)
+    else:
+        w = 1.0 / (1.0 + np.exp(-policy.steepness * (p - policy.threshold)))
+    w = np.where(p >= policy.t0, np.maximum(w, policy.floor), 0.0)
+    return np.clip(w, 0.0, 1.0)
