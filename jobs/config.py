@@ -97,6 +97,10 @@ class IngestConfig(StrictModel):
         return v
 
 
+from jobs.stages.refine import RefineConfig  # noqa: E402  (stage configs live with their stages)
+from jobs.stages.select import SelectConfig  # noqa: E402
+
+
 class RunConfig(StrictModel):
     """A whole run: where outputs go, which engine runs the stages, and each stage's settings."""
 
@@ -107,6 +111,8 @@ class RunConfig(StrictModel):
     spark: SparkConfig = SparkConfig()
     sample: SampleStageConfig = SampleStageConfig()
     ingest: IngestConfig = IngestConfig()
+    refine: RefineConfig = RefineConfig()
+    select: SelectConfig = SelectConfig()
 
 
 class ConfigError(ValueError):

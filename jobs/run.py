@@ -16,10 +16,12 @@ from jobs.config import RunConfig
 from jobs.engines import DatatroveEngine, LocalEngine, SparkEngine, spark_session
 from jobs.stage import Engine, StageResult, run_stage
 from jobs.stages.ingest import IngestStage
+from jobs.stages.refine import RefineStage
 from jobs.stages.sample import SampleStage
+from jobs.stages.select import SelectStage
 
 log = logging.getLogger("music_corpus")
-STAGES = ("sample", "ingest")
+STAGES = ("sample", "ingest", "refine", "select")
 
 
 @dataclass
@@ -68,6 +70,10 @@ def run_corpus(
                 raise ValueError("ingest: no sources configured (ingest.sources is empty)")
             stage = IngestStage(cfg.ingest, sample_dir, engine=eng)
             results.append(run_stage(stage, out, eng, force, log.info))
+        if "refine" in stages:
+            results.append(run_stage(RefineStage(cfg.refine, out / "ingest"), out, eng, force, log.info))
+        if "select" in stages:
+            results.append(run_stage(SelectStage(cfg.select, out / "refine"), out, eng, force, log.info))
 
     if engine is not None:
         _run(engine)

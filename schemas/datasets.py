@@ -280,16 +280,18 @@ CONVERSATIONS = _raw(
 
 SCORED_DOCUMENTS = DatasetSchema(
     name="scored_documents",
-    version="1.0.0",
+    version="1.1.0",
     purpose="Per-document attributes added by scoring stages; scoring never drops rows (select decides).",
     columns=(
-        Column("doc_id", STR, "`documents.doc_id` the attributes belong to.", False),
+        Column("doc_id", STR, "Key of the row in its dataset (`documents.doc_id` or `comments.comment_id`).", False),
         SOURCE,
+        Column("dataset", STR, "Dataset the row comes from (`documents`, `comments`)."),
+        Column("text", STR, "Refined text: Unicode repaired, boilerplate lines removed, PII masked."),
         Column("lang", STR, "Detected language."),
         Column("lang_score", F64, "Confidence of the detected language."),
         Column("quality", pa.map_(STR, F64), "Quality signals by name (Gopher/C4/FineWeb style), keys sorted."),
         Column("domain_score", F64, "Music-domain classifier probability in [0, 1]."),
-        Column("pii_spans", pa.list_(LABELED_SPAN), "PII spans found (character offsets into the original text)."),
+        Column("pii_spans", pa.list_(LABELED_SPAN), "PII spans found (character offsets into the text before masking)."),
         Column("dup_cluster_id", STR, "Near-duplicate cluster id (shared by all members of a cluster)."),
     ),
     key="doc_id",

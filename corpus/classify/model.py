@@ -75,14 +75,26 @@ class DomainClassifier:
         self.prep = TextPrepConfig.from_dict(self.meta["prep"])
         if self.prep.cjk == "jieba" and not jieba_available():
             raise ImportError(f"model {path} was trained with jieba tokens; install jieba==0.42.1 to score with it")
-        self._ft = fasttext.load_model(str(path / "model.bin"))
+        # a quantized model (model.ftz, shipped with the package) is preferred over the full one
+        model_file = path / "model.ftz" if (path / "model.ftz").is_file() else path / "model.bin"
+        self._ft = fasttext.load_model(str(model_file))
+
+    def quantize(self, cutoff: int = 100_000) -> DomainClassifier:
+        """Product-quantize the model (72 MB -> about 3 MB), keeping the `cutoff` most important
+        words and n-grams; small enough to ship inside the package."""
+        if self._ft is None:
+            raise RuntimeError("nothing to quantize: train() or setup() first")
+        self._ft.quantize(cutoff=cutoff, qnorm=True, retrain=False, dsub=2)
+        self.meta["quantized"] = {"cutoff": cutoff, "qnorm": True, "dsub": 2}
+        return self
 
     def save(self, path: str | Path) -> Path:
         if self._ft is None:
             raise RuntimeError("nothing to save: train() or setup() first")
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        self._ft.save_model(str(out / "model.bin"))
+        name = "model.ftz" if self.meta.get("quantized") else "model.bin"
+        self._ft.save_model(str(out / name))
         meta = {**self.meta, "prep": self.prep.to_dict()}
         (out / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         self.model_dir = out

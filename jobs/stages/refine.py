@@ -1,0 +1,182 @@
+"""The refine stage: documents and comments become scored, masked documents (score, never drop).
+
+Per row: Unicode repair and boilerplate removal (`corpus/clean`), language and quality signals,
+music-domain probability (`corpus/classify`, the shipped quantized fastText model by default) and
+PII masking with the catalog as allow-list (`corpus/pii`). Output `out/refine/<dataset>/part-*`
+follows the `scored_documents` contract; every input row gives one output row, so `select` can
+try new thresholds without re-running this stage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus.ingest.dedupe_ids import count_rows_by_source
+from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from jobs.stage import Stage, StageCounts
+from schemas import get_schema, render_card
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "corpus" / "classify" / "models" / "music_domain"
+CARD_NAME = "_README.md"
+_KEYS = {"documents": "doc_id", "comments": "comment_id"}
+
+
+class RefineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    datasets: tuple[str, ...] = ("documents", "comments")
+    classifier_model: str = Field(str(DEFAULT_MODEL), description="DomainClassifier folder (model.ftz/bin + meta.json)")
+    pii_mode: str = Field("placeholder", pattern="^(placeholder|pseudonym)$")
+    pii_salt: str = ""
+    pii_entities: tuple[str, ...] | None = None  # None: every type except PERSON
+    ner_model_path: str | None = None
+    batch_rows: int = Field(2_000, gt=0)
+
+
+class RefineStage(Stage):
+    name = "refine"
+
+    def __init__(self, cfg: RefineConfig, ingest_dir: Path):
+        self.cfg = cfg
+        self.ingest_dir = ingest_dir
+        self._ops: Any = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_ops"] = None  # models load once per worker, never travel
+        state.pop("parts", None)
+        return state
+
+    @cached_property
+    def parts(self) -> list[tuple[str, Path]]:
+        out = []
+        for ds in self.cfg.datasets:
+            d = self.ingest_dir / ds
+            out += [(ds, p) for p in sorted(d.glob("part-*.parquet"))] if d.exists() else []
+        return out
+
+    def config(self) -> dict:
+        cfg = self.cfg.model_dump(mode="json")
+        cfg["classifier_model"] = str(self.cfg.classifier_model)
+        return cfg
+
+    def input_files(self) -> list[Path]:
+        model = Path(self.cfg.classifier_model)
+        catalog = [p for ds in ("songs", "artists", "albums") for p in sorted((self.ingest_dir / ds).glob("part-*.parquet"))]
+        return [p for _, p in self.parts] + catalog + sorted(f for f in model.iterdir() if f.is_file())
+
+    def plan(self) -> list[tuple[str, Path]]:
+        return self.parts
+
+    # ------------------------------------------------------------------ per worker
+    def _setup(self) -> Any:
+        if self._ops is None:
+            from corpus.classify import DomainClassifier  # noqa: PLC0415
+            from corpus.clean import (
+                CleanConfig,  # noqa: PLC0415
+                DocumentCleaner,  # noqa: PLC0415
+            )
+            from corpus.clean.boilerplate import BoilerplateConfig  # noqa: PLC0415
+            from corpus.pii import PiiConfig, PiiMasker  # noqa: PLC0415
+
+            # C4's short-unpunctuated-line rule would delete most user comments ("love this 🔥")
+            cleaners = {}
+            for ds in self.cfg.datasets:
+                bp = BoilerplateConfig(min_words_unpunctuated=0) if ds == "comments" else BoilerplateConfig()
+                cleaners[ds] = DocumentCleaner(CleanConfig(boilerplate=bp))
+                cleaners[ds].setup()
+            classifier = DomainClassifier(self.cfg.classifier_model).setup()
+            kwargs: dict[str, Any] = {"mode": self.cfg.pii_mode, "salt": self.cfg.pii_salt,
+                                      "allow_list": tuple(self._catalog_names()),
+                                      "ner_model_path": self.cfg.ner_model_path}
+            if self.cfg.pii_entities is not None:
+                kwargs["entities"] = tuple(self.cfg.pii_entities)
+            masker = PiiMasker(PiiConfig(**kwargs))
+            masker.setup()
+            self._ops = (cleaners, classifier, masker)
+        return self._ops
+
+    def _catalog_names(self) -> list[str]:
+        """Catalog names that PII patterns could fire on (digits, '@', '+'): e.g. Blink-182, Maroon 5.
+        Only those need the allow-list, which keeps it small for million-name catalogs."""
+        names: set[str] = set()
+        for ds, col in (("songs", "title"), ("artists", "name"), ("albums", "title")):
+            for p in sorted((self.ingest_dir / ds).glob("part-*.parquet")):
+                for v in pq.read_table(p, columns=[col]).column(col).to_pylist():
+                    if v and any(c.isdigit() or c in "@+" for c in v):
+                        names.add(v)
+        return sorted(names)
+
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        done = work_dir / "_tasks" / f"{task_index:05d}.json"
+        if done.exists():
+            return orjson.loads(done.read_bytes())
+        dataset, part = self.parts[task_index]
+        cleaners, classifier, masker = self._setup()
+        cleaner = cleaners[dataset]
+        schema = get_schema("scored_documents").arrow_schema()
+        out_path = work_dir / dataset / f"part-{task_index:05d}.parquet"
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_name(out_path.name + ".inprogress")
+        key = _KEYS[dataset]
+        rows_in = 0
+        langs: Counter[str] = Counter()
+        pii_labels: Counter[str] = Counter()
+        pf = pq.ParquetFile(part)
+        with pq.ParquetWriter(tmp, schema, **PARQUET_WRITE_OPTIONS) as writer:
+            for batch in pf.iter_batches(batch_size=self.cfg.batch_rows, columns=[key, "source", "text"]):
+                ids = batch.column(key).to_pylist()
+                sources = batch.column("source").to_pylist()
+                cleaned = cleaner.clean_batch(batch.column("text").to_pylist())
+                texts = [c.text for c in cleaned]
+                scores = classifier.score(texts)
+                masked = masker.mask_batch(texts)
+                out = []
+                for i, (c, m) in enumerate(zip(cleaned, masked, strict=True)):
+                    quality = {**c.quality, **{f"removed_lines.{k}": float(v) for k, v in c.removed_lines.items()}}
+                    out.append({
+                        "doc_id": ids[i], "source": sources[i], "dataset": dataset, "text": m.text,
+                        "lang": c.lang, "lang_score": float(c.lang_score),
+                        "quality": sorted(quality.items()), "domain_score": float(scores[i]),
+                        "pii_spans": [{"start": s.start, "end": s.end, "label": s.label} for s in m.spans],
+                        "dup_cluster_id": None,
+                    })  # fmt: skip
+                    langs[c.lang] += 1
+                    pii_labels.update(s.label for s in m.spans)
+                writer.write_table(pa.Table.from_pylist(out, schema=schema), row_group_size=self.cfg.batch_rows)
+                rows_in += len(out)
+        os.replace(tmp, out_path)
+        stats = {"rows_in": rows_in, "rows_out": rows_in, "dataset": dataset,
+                 "langs": dict(sorted(langs.items())), "pii": dict(sorted(pii_labels.items()))}
+        done.parent.mkdir(parents=True, exist_ok=True)
+        done.write_bytes(orjson.dumps(stats, option=orjson.OPT_SORT_KEYS))
+        return {"rows_in": rows_in, "rows_out": rows_in}
+
+    def finalize(self, work_dir: Path) -> StageCounts:
+        counts = StageCounts()
+        for i in range(len(self.parts)):
+            st = orjson.loads((work_dir / "_tasks" / f"{i:05d}.json").read_bytes())
+            counts.rows_in += st["rows_in"]
+            counts.rows_out += st["rows_out"]
+        counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
+        for ds in self.cfg.datasets:
+            d = work_dir / ds
+            if d.exists():
+                rows = count_rows_by_source(d)
+                counts.datasets[ds] = sum(rows.values())
+                (d / CARD_NAME).write_text(render_card(
+                    get_schema("scored_documents"), rows=sum(rows.values()), rows_by_source=rows,
+                    produced_by="`music-corpus` refine stage (`jobs/stages/refine.py`: corpus.clean, corpus.classify, corpus.pii)",
+                    notes=[f"Rows of `{ds}`; `text` is repaired, boilerplate-stripped and PII-masked; "
+                           "`pii_spans` are offsets into the text before masking."],
+                ))  # fmt: skip
+        return counts

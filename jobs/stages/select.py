@@ -1,0 +1,194 @@
+"""The select stage: one policy turns scores into keep/drop decisions and sampling weights.
+
+Reads the refine stage's scored documents; keeps a row when its language is allowed, its quality
+signals are inside the configured bounds and its domain weight is positive. The weight is
+`score_to_weight(domain_score, policy) * source weight`. Kept rows become `training_documents`
+(curriculum stage by dataset); every dropped row is written to `_exclusions` with its first failing
+reason. Changing a threshold re-runs only this stage.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus.classify.weighting import WeightPolicy, score_to_weight
+from corpus.ingest.dedupe_ids import count_rows_by_source
+from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from jobs.stage import Stage, StageCounts
+from schemas import get_schema, render_card
+
+EXCLUSIONS_DIR = "_exclusions"
+OUT_DATASET = "training_documents"
+
+# Gopher-style bounds (Rae et al. 2021, as in datatrove's Gopher filters), on our signal names.
+DOCUMENT_QUALITY: dict[str, tuple[float | None, float | None]] = {
+    "n_words": (20, 100_000),
+    "alpha_word_ratio": (0.6, None),
+    "hash_to_word_ratio": (None, 0.1),
+    "ellipsis_to_word_ratio": (None, 0.1),
+    "bullet_line_ratio": (None, 0.9),
+    "ellipsis_line_ratio": (None, 0.3),
+    "dup_line_frac": (None, 0.3),
+    "dup_para_frac": (None, 0.3),
+    "dup_line_char_frac": (None, 0.2),
+    "dup_para_char_frac": (None, 0.2),
+    "top_2_gram_char_frac": (None, 0.2),
+    "top_3_gram_char_frac": (None, 0.18),
+    "top_4_gram_char_frac": (None, 0.16),
+    "dup_5_gram_char_frac": (None, 0.15),
+    "dup_10_gram_char_frac": (None, 0.10),
+}
+# user comments are short by nature (n-gram fractions of a 4-word comment say nothing): only a minimum
+# length and repeated-line spam apply
+COMMENT_QUALITY: dict[str, tuple[float | None, float | None]] = {
+    "n_words": (2, 100_000),
+    "dup_line_frac": (None, 0.5),
+}
+
+
+class DomainWeightConfig(BaseModel):
+    """How the classifier's P(music) becomes a weight (see `corpus.classify.weighting`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str = Field("linear", pattern="^(hard|linear|logistic)$")
+    threshold: float = 0.33  # hard: keep at or above (the shipped model's F1-maximising threshold)
+    t0: float = 0.2  # linear: weight 0 at or below t0 ...
+    t1: float = 0.8  # ... rising to 1 at t1
+    floor: float = 0.0
+    steepness: float = 10.0
+
+
+class SelectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    languages: tuple[str, ...] = ("en", "zh")
+    # short user comments give low language-id confidence; documents are held to a higher bar
+    min_lang_score: dict[str, float] = Field(default_factory=lambda: {"documents": 0.5, "comments": 0.0})
+    quality: dict[str, dict[str, tuple[float | None, float | None]]] = Field(
+        default_factory=lambda: {"documents": DOCUMENT_QUALITY, "comments": COMMENT_QUALITY}
+    )
+    domain: DomainWeightConfig = DomainWeightConfig()
+    # datasets whose rows are weighted by the domain classifier; comments on a music platform's own
+    # items are in-domain by construction (and far shorter than what the classifier was trained on)
+    domain_datasets: tuple[str, ...] = ("documents",)
+    source_weights: dict[str, float] = Field(default_factory=dict)
+    stage_by_dataset: dict[str, int] = Field(default_factory=lambda: {"documents": 1, "comments": 2})
+
+
+def decide(row: dict, weight: float, cfg: SelectConfig) -> tuple[str | None, str]:
+    """(reason, detail) of the first rule a scored row fails, or (None, "") if it is kept."""
+    if not row["text"]:
+        return "empty_text", "nothing left after cleaning"
+    if row["lang"] not in cfg.languages:
+        return "lang_not_allowed", f"lang={row['lang']}"
+    min_score = cfg.min_lang_score.get(row["dataset"], 0.0)
+    if (row["lang_score"] or 0.0) < min_score:
+        return "lang_score_low", f"lang_score={row['lang_score']:.3f} < {min_score}"
+    quality = dict(row["quality"] or [])
+    for name, (lo, hi) in cfg.quality.get(row["dataset"], {}).items():
+        v = quality.get(name)
+        if v is None:
+            continue
+        if lo is not None and v < lo:
+            return f"quality:{name}_low", f"{name}={v:.4g} < {lo}"
+        if hi is not None and v > hi:
+            return f"quality:{name}_high", f"{name}={v:.4g} > {hi}"
+    if weight <= 0:
+        return "domain_score_low", f"domain_score={row['domain_score']:.3f} gives weight 0 ({cfg.domain.kind})"
+    return None, ""
+
+
+class SelectStage(Stage):
+    name = "select"
+
+    def __init__(self, cfg: SelectConfig, refine_dir: Path):
+        self.cfg = cfg
+        self.refine_dir = refine_dir
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("parts", None)
+        return state
+
+    @cached_property
+    def parts(self) -> list[Path]:
+        return sorted(p for d in sorted(self.refine_dir.iterdir()) if d.is_dir() and not d.name.startswith("_")
+                      for p in d.glob("part-*.parquet")) if self.refine_dir.exists() else []  # fmt: skip
+
+    def config(self) -> dict:
+        return self.cfg.model_dump(mode="json")
+
+    def input_files(self) -> list[Path]:
+        return self.parts
+
+    def plan(self) -> list[Path]:
+        return self.parts
+
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        done = work_dir / "_tasks" / f"{task_index:05d}.json"
+        if done.exists():
+            return orjson.loads(done.read_bytes())
+        d = self.cfg.domain
+        policy = WeightPolicy(kind=d.kind, threshold=d.threshold, t0=d.t0, t1=d.t1, floor=d.floor, steepness=d.steepness)
+        table = pq.read_table(self.parts[task_index])
+        rows = table.to_pylist()
+        weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), policy)
+        kept, excluded = [], []
+        dropped: Counter[str] = Counter()
+        for row, w in zip(rows, weights, strict=True):
+            w = float(w) if row["dataset"] in self.cfg.domain_datasets else 1.0
+            w *= self.cfg.source_weights.get(row["source"], 1.0)
+            reason, detail = decide(row, w, self.cfg)
+            if reason is None:
+                meta = {"dataset": row["dataset"], "domain_score": round(row["domain_score"], 6), "lang": row["lang"]}
+                kept.append({
+                    "doc_id": row["doc_id"], "stage": self.cfg.stage_by_dataset.get(row["dataset"], 1),
+                    "source": row["source"], "text": row["text"], "weight": w, "no_loss_spans": None,
+                    "metadata": orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode(),
+                })  # fmt: skip
+            else:
+                dropped[reason] += 1
+                excluded.append({"id": row["doc_id"], "stage": self.name, "dataset": row["dataset"],
+                                 "source": row["source"], "reason": reason, "detail": detail})
+        _write(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", kept, OUT_DATASET)
+        _write(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
+        stats = {"rows_in": len(rows), "rows_out": len(kept), "dropped": dict(sorted(dropped.items()))}
+        done.parent.mkdir(parents=True, exist_ok=True)
+        done.write_bytes(orjson.dumps(stats, option=orjson.OPT_SORT_KEYS))
+        return {"rows_in": len(rows), "rows_out": len(kept)}
+
+    def finalize(self, work_dir: Path) -> StageCounts:
+        counts = StageCounts()
+        for i in range(len(self.parts)):
+            st = orjson.loads((work_dir / "_tasks" / f"{i:05d}.json").read_bytes())
+            counts.rows_in += st["rows_in"]
+            counts.rows_out += st["rows_out"]
+            counts.dropped.update(st["dropped"])
+        counts.bytes_in = sum(p.stat().st_size for p in self.parts)
+        for sub, name in ((OUT_DATASET, OUT_DATASET), (EXCLUSIONS_DIR, "exclusions")):
+            d = work_dir / sub
+            if d.exists():
+                rows = count_rows_by_source(d)
+                counts.datasets[name] = sum(rows.values())
+                (d / "_README.md").write_text(render_card(
+                    get_schema(name), rows=sum(rows.values()), rows_by_source=rows,
+                    produced_by="`music-corpus` select stage (`jobs/stages/select.py`)",
+                    notes=[f"Policy: {orjson.dumps(self.config(), option=orjson.OPT_SORT_KEYS).decode()}"],
+                ))  # fmt: skip
+        return counts
+
+
+def _write(path: Path, rows: list[dict], dataset: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".inprogress")
+    pq.write_table(pa.Table.from_pylist(rows, schema=get_schema(dataset).arrow_schema()), tmp, **PARQUET_WRITE_OPTIONS)
+    os.replace(tmp, path)
