@@ -259,16 +259,11 @@ def bench_pii(texts: list[str], planted: list[list[tuple[int, int, str]]], kinds
 
 
 def ensure_classifier(shared: Path, out: Path) -> tuple[Any, float | None]:
-    from corpus.classify.dataset import build_training_set
-    from corpus.classify.model import DomainClassifier, train_classifier
+    """The model `make corpus` uses: the quantized one shipped in the package (no training here)."""
+    from corpus.classify.model import DomainClassifier
+    from jobs.stages.refine import DEFAULT_MODEL
 
-    model_dir, data_dir = out / "model", out / "data"
-    if (model_dir / "meta.json").is_file():
-        return DomainClassifier(model_dir).setup(), None
-    t0 = time.perf_counter()
-    build_training_set(shared, data_dir, seed=0)
-    train_classifier(data_dir / "train.jsonl", model_dir, valid_path=data_dir / "valid.jsonl")
-    return DomainClassifier(model_dir).setup(), time.perf_counter() - t0
+    return DomainClassifier(DEFAULT_MODEL).setup(), None
 
 
 def bench_classify(texts: list[str], shared: Path, out: Path, nbytes: int, batch: int) -> dict:
