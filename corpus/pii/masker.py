@@ -1,7 +1,9 @@
 """Fast PII detection and masking for user-generated music text: `PiiMasker.mask(text) -> MaskResult`.
 
 Runs the compiled patterns of `corpus.pii.recognizers` directly, skipping recognizers whose trigger
-characters are absent, then validates candidates, protects catalog names (allow-list), resolves
+characters are absent. Each text is scanned once for digit clusters; gates of digit-bearing
+recognizers (`RecognizerSpec.anchor`) run only around those, and the full patterns only in windows
+around gate hits. It then validates candidates, protects catalog names (allow-list), resolves
 overlaps and replaces spans with typed placeholders or salted pseudonyms. Spans are returned with
 offsets into the original text so the masking is auditable (score, then decide).
 """
@@ -25,6 +27,9 @@ CONTEXT_WINDOW = 48  # characters before a match searched for context words
 CONTEXT_BOOST = 0.35
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"[0-9]")
+# One scan per text: digit clusters (digits joined by single " ", ".", "-"). Every digit-bearing gate
+# hit lies next to or inside one, so anchored gates run only around these (see `RecognizerSpec.anchor`).
+_CLUSTER = re.compile(r"[0-9](?:[ .\-]?[0-9])*")
 
 
 @dataclass(frozen=True)
@@ -178,13 +183,16 @@ class PiiMasker:
         """Raw validated matches of every enabled recognizer (before allow-list and overlaps)."""
         self._require_setup()
         out: list[_Candidate] = []
-        has_digit = _DIGIT.search(text) is not None
+        clusters = [m.span() for m in _CLUSTER.finditer(text)]
+        n = len(text)
         for i, spec, pats in self._compiled:
-            if spec.needs_digit and not has_digit:
+            if spec.needs_digit and not clusters:
                 continue
             if spec.trigger and not any(t in text for t in spec.trigger):
                 continue
-            windows = self._windows(i, text)
+            windows = self._windows(i, text, clusters, n)
+            if not windows:
+                continue
             seen: set[tuple[int, int]] = set()
             for pat in pats:
                 for lo, hi in windows:
@@ -198,15 +206,42 @@ class PiiMasker:
                             out.append(_Candidate(s, e, i, score))
         return out
 
-    def _windows(self, spec_index: int, text: str) -> list[tuple[int, int]]:
+    def _windows(
+        self, spec_index: int, text: str, clusters: list[tuple[int, int]] | None = None, n: int | None = None
+    ) -> list[tuple[int, int]]:
         """Merged character ranges around the gate's hits (the whole text when there is no gate)."""
         gate = self._gates[spec_index]
+        if n is None:
+            n = len(text)
         if gate is None:
-            return [(0, len(text))]
-        before, after = self.specs[spec_index].window
+            return [(0, n)]
+        spec = self.specs[spec_index]
+        before, after = spec.window
         out: list[tuple[int, int]] = []
-        for m in gate.finditer(text):
-            lo, hi = max(0, m.start() - before), min(len(text), m.end() + after)
+        anchor = spec.anchor
+        if anchor is None:
+            hits = [m.span() for m in gate.finditer(text)]
+        else:
+            if clusters is None:
+                clusters = [m.span() for m in _CLUSTER.finditer(text)]
+            a_before, a_after, min_len = anchor
+            hits = []
+            prev_hi = 0
+            for cs, ce in clusters:
+                if ce - cs < min_len:
+                    continue
+                lo, hi = cs - a_before, ce + a_after
+                if lo < prev_hi:  # regions overlap: scan only the new part (hits are short)
+                    lo = max(lo, prev_hi - 64)
+                prev_hi = hi
+                m = gate.search(text, lo if lo > 0 else 0, hi)
+                while m is not None:  # usually no hit: one C call per cluster
+                    hits.append(m.span())
+                    m = gate.search(text, m.end() if m.end() > m.start() else m.end() + 1, hi)
+            if len(hits) > 1:
+                hits = sorted(set(hits))
+        for hs, he in hits:
+            lo, hi = max(0, hs - before), min(n, he + after)
             if out and lo <= out[-1][1]:
                 out[-1] = (out[-1][0], max(out[-1][1], hi))
             else:

@@ -82,8 +82,8 @@ def test_slurm_executor_runs_the_same_tasks(tmp_path, monkeypatch):
 
     env = f"export PYTHONPATH={ROOT}; export PATH={bin_dir}:{Path(sys.executable).parent}:$PATH"
     slurm = ExecutorConfig(kind="slurm", slurm=SlurmConfig(partition="cpu", env_command=env))
-    report = run_corpus(cfg("slurm"), engine=DatatroveEngine(workers=2, executor=slurm, progress=False))
-    local = run_corpus(cfg("local"), engine=LocalEngine())
+    report = run_corpus(cfg("slurm"), engine=DatatroveEngine(workers=2, executor=slurm, progress=False), stages=("ingest",))
+    local = run_corpus(cfg("local"), engine=LocalEngine(), stages=("ingest",))
     m = report.results[-1].manifest
     assert m["engine"] == "datatrove-slurm" and m["rows_out"] == 500
     assert m["outputs"] == local.results[-1].manifest["outputs"]

@@ -29,7 +29,7 @@ def _outputs(out: Path) -> dict[str, str]:
     files = {}
     for f in sorted(out.rglob("*")):
         rel = f.relative_to(out)
-        if f.is_file() and rel.parts[0] in ("sample", "ingest") and f.name != "_manifest.json":
+        if f.is_file() and rel.parts[0] in ("sample", "ingest", "refine", "select") and f.name != "_manifest.json":
             files[str(rel)] = xxhash.xxh3_128_hexdigest(f.read_bytes())
     return files
 
@@ -44,8 +44,8 @@ def demo_run(tmp_path_factory):
 
 def test_demo_run_accounts_for_every_row(demo_run):
     out, report = demo_run
-    assert [r.stage for r in report.results] == ["sample", "ingest"]
-    m = report.results[-1].manifest
+    assert [r.stage for r in report.results] == ["sample", "ingest", "refine", "select"]
+    m = report.results[1].manifest
     assert m["rows_in"] == m["rows_out"] + sum(m["dropped"].values()) + sum(m["quarantined"].values())
     sample = report.results[0].manifest
     assert m["rows_in"] == sample["rows_out"]  # every generated row reached ingest
@@ -60,7 +60,7 @@ def test_demo_run_accounts_for_every_row(demo_run):
 
 def test_outputs_match_contract_in_pyarrow_and_duckdb(demo_run):
     out, report = demo_run
-    counts = report.results[-1].manifest["datasets"]
+    counts = report.results[1].manifest["datasets"]
     for name, n in counts.items():
         spec = get_schema(name)
         path = out / "ingest" / name
@@ -88,7 +88,7 @@ def test_outputs_read_in_spark_with_declared_types(demo_run, spark):
     expected = {"string": "string", "int32": "int", "int64": "bigint", "int8": "tinyint", "double": "double",
                 "bool": "boolean", "timestamp[ms, tz=UTC]": "timestamp", "list<item: string>": "array<string>",
                 "map<string, string>": "map<string,string>"}
-    for name, n in report.results[-1].manifest["datasets"].items():
+    for name, n in report.results[1].manifest["datasets"].items():
         df = spark.read.parquet(str(out / "ingest" / name))
         assert df.count() == n
         types = dict(df.dtypes)
@@ -114,7 +114,7 @@ def test_cli_run_is_deterministic_skips_when_done_and_resumes_after_kill(tmp_pat
     # rerun: every stage is skipped and nothing changes
     p = _run_cli(a, "--engine", "inline")
     text = p.communicate(timeout=300)[0].decode()
-    assert p.returncode == 0 and text.count("skipped") == 2, text
+    assert p.returncode == 0 and text.count("skipped") == 4, text
     # kill -9 in the middle of ingest, then rerun: same outputs as a clean run
     p = _run_cli(k, "--engine", "inline")
     deadline = time.time() + 120

@@ -53,7 +53,7 @@ def _bad_inputs(d: Path, giant: bool = True) -> list[dict]:
 
 def test_bad_input_is_accounted_row_by_row(tmp_path):
     sources = _bad_inputs(tmp_path / "in")
-    report = run_corpus(_config(tmp_path / "out", sources), engine=LocalEngine())
+    report = run_corpus(_config(tmp_path / "out", sources), engine=LocalEngine(), stages=("ingest",))
     m = report.results[-1].manifest
     assert m["rows_in"] == 9 + 4
     assert m["rows_in"] == m["rows_out"] + sum(m["dropped"].values()) + sum(m["quarantined"].values())
@@ -89,7 +89,7 @@ def test_bad_input_is_accounted_row_by_row(tmp_path):
 def test_missing_input_path_is_a_clear_error(tmp_path):
     cfg = _config(tmp_path / "out", [{"name": "x", "dataset": "documents", "path": str(tmp_path / "nope.jsonl")}])
     with pytest.raises(InputError, match=r"nope\.jsonl: input path does not exist"):
-        run_corpus(cfg, engine=LocalEngine())
+        run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
 
 
 def test_corrupt_parquet_fails_or_is_quarantined_by_policy(tmp_path):
@@ -99,8 +99,8 @@ def test_corrupt_parquet_fails_or_is_quarantined_by_policy(tmp_path):
     pq.write_table(pa.table({"source_id": ["u1"], "age": [31]}), d / "b.parquet")
     src = {"name": "x", "dataset": "user_profiles", "path": str(d)}
     with pytest.raises(InputError, match=r"a\.parquet: not a readable Parquet file"):
-        run_corpus(_config(tmp_path / "out", [src]), engine=LocalEngine())
-    report = run_corpus(_config(tmp_path / "out2", [{**src, "on_bad_file": "quarantine"}]), engine=LocalEngine())
+        run_corpus(_config(tmp_path / "out", [src]), engine=LocalEngine(), stages=("ingest",))
+    report = run_corpus(_config(tmp_path / "out2", [{**src, "on_bad_file": "quarantine"}]), engine=LocalEngine(), stages=("ingest",))
     m = report.results[-1].manifest
     assert (m["rows_in"], m["rows_out"], m["quarantined"]) == (2, 1, {"unreadable_file": 1})
     (q,) = pq.read_table(tmp_path / "out2" / "ingest" / "_quarantine").to_pylist()
@@ -116,10 +116,10 @@ def test_schema_version_mismatch_in_input_is_refused(tmp_path):
     pq.write_table(table.replace_schema_metadata({META_NAME: b"artists", META_VERSION: b"2.1.0"}), path)
     cfg = _config(tmp_path / "out", [{"name": "old", "dataset": "artists", "path": str(path)}])
     with pytest.raises(SchemaVersionError, match="schema version 2.1.0"):
-        run_corpus(cfg, engine=LocalEngine())
+        run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
     # the same file at a compatible version re-ingests to the same ids
     pq.write_table(table, path)
-    run_corpus(cfg, engine=LocalEngine())
+    run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
     (row,) = pq.read_table(tmp_path / "out" / "ingest" / "artists").to_pylist()
     from corpus.ingest.ids import make_id
 
@@ -149,27 +149,29 @@ def test_rerun_is_a_noop_and_a_killed_run_resumes(tmp_path, monkeypatch):
 
     monkeypatch.setattr("jobs.stages.ingest.ingest_unit", flaky)
     with pytest.raises(KeyboardInterrupt):
-        run_corpus(cfg, engine=LocalEngine())
+        run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
     assert not (tmp_path / "out" / "ingest").exists()  # nothing half-committed
     (work,) = (tmp_path / "out").glob("ingest.work-*")
     done_before = {p.name: p.stat().st_mtime_ns for p in (work / "documents").glob("part-*.parquet")}
     assert sorted(done_before) == [f"part-{i:05d}.parquet" for i in range(5)]
-    report = run_corpus(cfg, engine=LocalEngine())
+    report = run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
     assert report.results[-1].status == "ran"
     final = tmp_path / "out" / "ingest" / "documents"
     # finished tasks were not redone: their parts are the very files written before the kill
     assert {n: (final / n).stat().st_mtime_ns for n in done_before} == done_before
-    clean = run_corpus(_config(tmp_path / "clean", sources, split_bytes=8000), engine=LocalEngine())
+    clean = run_corpus(_config(tmp_path / "clean", sources, split_bytes=8000), engine=LocalEngine(), stages=("ingest",))
     assert report.results[-1].manifest["outputs"] == clean.results[-1].manifest["outputs"]
-    again = run_corpus(cfg, engine=LocalEngine())
+    again = run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
     assert again.results[-1].status == "skipped"
 
 
 def test_outputs_identical_across_engines_and_worker_counts(tmp_path):
     sources = _jsonl_sources(tmp_path / "in") + _bad_inputs(tmp_path / "bad")[1:]
-    inline = run_corpus(_config(tmp_path / "a", sources, split_bytes=8000), engine=LocalEngine())
+    inline = run_corpus(_config(tmp_path / "a", sources, split_bytes=8000), engine=LocalEngine(), stages=("ingest",))
     dt = run_corpus(
-        _config(tmp_path / "b", sources, split_bytes=8000), engine=DatatroveEngine(workers=2, progress=False)
+        _config(tmp_path / "b", sources, split_bytes=8000),
+        engine=DatatroveEngine(workers=2, progress=False),
+        stages=("ingest",),
     )
     assert inline.results[-1].manifest["outputs"] == dt.results[-1].manifest["outputs"]
     assert dt.results[-1].manifest["engine"] == "datatrove-local"
@@ -181,8 +183,8 @@ def test_spark_engine_gives_the_same_outputs(tmp_path, spark):
 
     # tiny splits make many tasks; the 50 MB document would make thousands (Spark task overhead)
     sources = _jsonl_sources(tmp_path / "in") + _bad_inputs(tmp_path / "bad", giant=False)
-    local = run_corpus(_config(tmp_path / "a", sources, split_bytes=8000), engine=LocalEngine())
-    sp = run_corpus(_config(tmp_path / "b", sources, split_bytes=8000), engine=SparkEngine(spark))
+    local = run_corpus(_config(tmp_path / "a", sources, split_bytes=8000), engine=LocalEngine(), stages=("ingest",))
+    sp = run_corpus(_config(tmp_path / "b", sources, split_bytes=8000), engine=SparkEngine(spark), stages=("ingest",))
     assert local.results[-1].manifest["outputs"] == sp.results[-1].manifest["outputs"]
     # and the outputs read back through DuckDB and Spark with the declared types
     docs = tmp_path / "b" / "ingest" / "documents"

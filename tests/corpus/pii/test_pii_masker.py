@@ -312,3 +312,23 @@ def test_presidio_path_finds_the_same_spans(masker: PiiMasker, allow_list, sampl
         fast = [(s.start, s.end, s.label) for s in masker.analyze(t)]
         slow = [(s.start, s.end, s.label) for s in ref.analyze(t)]
         assert fast == slow, t
+
+
+def test_digit_cluster_anchors_change_nothing(masker: PiiMasker, allow_list, sample_dir: Path, shared_data: Path) -> None:
+    """The anchored gates (run only around digit clusters) find what whole-text gate scans find."""
+    import dataclasses
+
+    from corpus.pii.recognizers import default_specs
+
+    unanchored = PiiMasker(
+        PiiConfig(allow_list=allow_list), specs=[dataclasses.replace(s, anchor=None) for s in default_specs()]
+    ).setup()
+    texts = [_parse(t)[0] for t in HAND_WRITTEN] + list(_sample_texts(sample_dir).values())
+    c4 = shared_data / "web_crawl_samples" / "c4_en_validation_2k.jsonl"
+    if c4.exists():
+        with c4.open(encoding="utf-8") as fh:
+            texts += [json.loads(line)["text"][:2000] for line in fh if line.strip()][:1000]
+    for t in texts:
+        assert [(s.start, s.end, s.label) for s in masker.analyze(t)] == [
+            (s.start, s.end, s.label) for s in unanchored.analyze(t)
+        ], t[:200]
