@@ -27,9 +27,11 @@ def test_every_command_has_help(argv, capsys):
     assert out.startswith("usage: music-corpus") and "--help" in out
 
 
-def test_spark_entry_point_has_help():
-    out = subprocess.run([sys.executable, "jobs/spark/ingest.py", "--help"], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0 and "spark-submit" in out.stdout and "--config" in out.stdout
+@pytest.mark.parametrize("job", ["ingest", "refine", "select_documents"])
+def test_spark_entry_points_have_help(job):
+    out = subprocess.run([sys.executable, f"jobs/spark/{job}.py", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "spark-submit" in out.stdout and "--config" in out.stdout
 
 
 def test_schemas_and_sources_listings(capsys):

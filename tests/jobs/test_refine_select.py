@@ -106,3 +106,16 @@ def test_bad_documents_through_refine_and_select(tmp_path):
     assert "1" in reasons and "4" in reasons  # binary garbage and one-word spam do not reach training
     kept = {ids[k["doc_id"]] for k in pq.read_table(tmp_path / "out" / "select" / "training_documents").to_pylist()}
     assert kept | set(reasons) == {"0", "1", "2", "3", "4"} and not kept & set(reasons)
+
+
+@pytest.mark.slow
+def test_spark_run_gives_the_same_outputs_for_every_stage(demo, tmp_path, spark):
+    from jobs.engines import SparkEngine
+
+    out, _, cfg = demo
+    spark_out = tmp_path / "out"
+    run_corpus(cfg.model_copy(update={"out": str(spark_out)}), engine=SparkEngine(spark))
+    for stage in ("ingest", "refine", "select"):
+        a = json.loads((out / stage / "_manifest.json").read_text())["outputs"]
+        b = json.loads((spark_out / stage / "_manifest.json").read_text())["outputs"]
+        assert a == b, stage
