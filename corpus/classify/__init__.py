@@ -6,13 +6,20 @@ scored with `DomainClassifier.score` (P(music)) and weighted later by `score_to_
 
 from corpus.classify.dataset import BuildConfig, build_training_set, default_shared_data, split_of
 from corpus.classify.evaluate import best_f1_threshold, evaluate, evaluate_on_demo, roc_auc
-from corpus.classify.model import DomainClassifier, TrainConfig, train_classifier
+from corpus.classify.model import (
+    DomainClassifier,
+    ScoringConfig,
+    TrainConfig,
+    split_windows,
+    train_classifier,
+)
 from corpus.classify.text import TextPrepConfig, prepare_text
 from corpus.classify.weighting import WeightPolicy, score_to_weight
 
 __all__ = [
     "BuildConfig",
     "DomainClassifier",
+    "ScoringConfig",
     "TextPrepConfig",
     "TrainConfig",
     "WeightPolicy",
@@ -24,6 +31,7 @@ __all__ = [
     "prepare_text",
     "roc_auc",
     "score_to_weight",
+    "split_windows",
     "split_of",
     "train_classifier",
 ]
