@@ -20,6 +20,7 @@ EPILOG = """examples:
   music-corpus run --config configs/shared_data.yaml --engine spark
   music-corpus validate out/ingest/songs --dataset songs
   music-corpus schemas songs
+  music-corpus classifier score "Blink-182 played their 1999 album live" "How to bake sourdough"
 """
 
 
@@ -150,6 +151,28 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_classifier(args: argparse.Namespace) -> int:
+    from corpus.classify import DomainClassifier, build_training_set, evaluate, train_classifier  # noqa: PLC0415
+    from jobs.config import shared_data_dir  # noqa: PLC0415
+
+    if args.action == "build-data":
+        stats = build_training_set(args.shared or shared_data_dir(), args.data, seed=args.seed)
+        print(f"training set written to {args.data}: {stats}")
+    elif args.action == "train":
+        clf = train_classifier(Path(args.data) / "train.jsonl", args.model, Path(args.data) / "valid.jsonl")
+        if args.quantize:
+            clf.quantize(args.quantize).save(args.model)
+        print(f"model saved to {args.model} (threshold {clf.threshold:.4f})")
+    elif args.action == "evaluate":
+        report = evaluate(args.model, args.data, args.report)
+        print(f"report written to {report}")
+    else:  # score
+        clf = DomainClassifier(args.model).setup()
+        for line, p in zip(args.texts, clf.score(list(args.texts)), strict=True):
+            print(f"{p:.4f}\t{line}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="music-corpus",
@@ -179,6 +202,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?")
 
     sub.add_parser("sources", help="list source adapters", description="List source adapters, their datasets and licenses.")
+
+    from jobs.stages.refine import DEFAULT_MODEL  # noqa: PLC0415
+
+    p = sub.add_parser(
+        "classifier",
+        help="build the training set, train, evaluate or try the music-domain classifier",
+        description="The fastText music-domain classifier: `build-data` writes train/valid/test splits from the "
+        "real datasets under ../shared/data (label noise cleaned), `train` trains and saves a model folder "
+        "(optionally quantized, as the shipped one is), `evaluate` writes a Markdown report with PNG plots, "
+        "`score` prints P(music) for texts.",
+    )
+    p.add_argument("action", choices=["build-data", "train", "evaluate", "score"])
+    p.add_argument("texts", nargs="*", help="texts to score (action `score`)")
+    p.add_argument("--data", default="out/classifier/data", help="training set folder")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder (default: the shipped model)")
+    p.add_argument("--report", default="out/classifier/report", help="evaluation report folder")
+    p.add_argument("--shared", help="shared data folder (default ../shared/data or $MUSIC_SHARED_DATA)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quantize", type=int, default=0, metavar="CUTOFF",
+                   help="quantize the trained model keeping CUTOFF words/n-grams (e.g. 100000)")
     return parser
 
 
@@ -191,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     handlers = {"run": cmd_run, "sample": cmd_sample, "validate": cmd_validate, "schemas": cmd_schemas,
-                "sources": cmd_sources}
+                "sources": cmd_sources, "classifier": cmd_classifier}
     return handlers[args.command](args)
 
 

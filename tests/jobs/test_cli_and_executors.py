@@ -18,7 +18,7 @@ from jobs.run import run_corpus
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("argv", [[], ["run"], ["sample"], ["validate"], ["schemas"], ["sources"]])
+@pytest.mark.parametrize("argv", [[], ["run"], ["sample"], ["validate"], ["schemas"], ["sources"], ["classifier"]])
 def test_every_command_has_help(argv, capsys):
     with pytest.raises(SystemExit) as e:
         build_parser().parse_args([*argv, "--help"])
@@ -91,3 +91,11 @@ def test_slurm_executor_runs_the_same_tasks(tmp_path, monkeypatch):
     assert m["outputs"] == local.results[-1].manifest["outputs"]
     script = next((tmp_path / "slurm" / "_logs").rglob("launch_script.slurm")).read_text()
     assert "#SBATCH --partition=cpu" in script and "launch_pickled_pipeline" in script
+
+
+def test_classifier_score_command_uses_the_shipped_model(capsys):
+    assert main(["classifier", "score", "Metallica released a new album with a 9:12 title track",
+                 "Preheat the oven to 200 degrees and knead the dough"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    music, other = (float(line.split("\t")[0]) for line in lines)
+    assert music > 0.5 > other
