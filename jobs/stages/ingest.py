@@ -7,25 +7,20 @@ dropped on purpose, e.g. repeated rows); `_tasks/` (per-task accounting); `_mani
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from corpus.ingest.dedupe_ids import count_rows_by_source, loser_payload, remove_rows, resolve_duplicates
-from corpus.ingest.op import PARQUET_WRITE_OPTIONS, QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
+from corpus.ingest.op import QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
 from corpus.ingest.records import IngestLimits, Reject
 from corpus.ingest.sources import ADAPTERS, SourceSpec, WorkUnit, get_adapter
 from jobs.config import IngestConfig, expand_path
+from jobs.outputs import write_card, write_rows
 from jobs.stage import Stage, StageCounts
-from schemas import RAW_DATASETS, SourceCredit, get_schema, render_card
+from schemas import RAW_DATASETS, SourceCredit, get_schema
 
 EXCLUSIONS_DIR = "_exclusions"
-# "_" prefix: pyarrow, Spark and datatrove readers skip it when reading the dataset folder
-CARD_NAME = "_README.md"
 
 
 class IngestStage(Stage):
@@ -125,13 +120,11 @@ class IngestStage(Stage):
         for name in sorted(RAW_DATASETS):
             d = work_dir / name
             if d.exists():
-                rows = count_rows_by_source(d)
-                counts.datasets[name] = sum(rows.values())
-                self._write_card(d, name, rows)
+                counts.datasets[name] = self._write_card(d, name)
         for sub, name in ((QUARANTINE_DIR, "quarantine"), (EXCLUSIONS_DIR, "exclusions")):
             d = work_dir / sub
             if d.exists():
-                self._write_card(d, name, count_rows_by_source(d))
+                self._write_card(d, name)
         for src in by_source.values():
             for k in ("dropped", "quarantined", "derived", "derived_dropped"):
                 src[k] = dict(sorted(src[k].items()))
@@ -184,33 +177,19 @@ class IngestStage(Stage):
                     )
             remove_rows(d, losers)
         if exclusions:
-            _write_table(work_dir / EXCLUSIONS_DIR / "part-00000.parquet", exclusions, "exclusions")
+            write_rows(work_dir / EXCLUSIONS_DIR / "part-00000.parquet", exclusions, "exclusions")
         if conflicts:
-            _write_table(work_dir / QUARANTINE_DIR / "part-dedupe.parquet", conflicts, "quarantine")
+            write_rows(work_dir / QUARANTINE_DIR / "part-dedupe.parquet", conflicts, "quarantine")
 
     def _exclusion(self, lo, dataset: str, key: str, reason: str, detail: str) -> dict:
         return {"id": lo.loc.key, "stage": self.name, "dataset": dataset, "source": lo.source, "reason": reason, "detail": detail}
 
-    def _write_card(self, d: Path, name: str, rows: dict[str, int]) -> None:
-        credits = []
-        seen = set()
+    def _write_card(self, d: Path, name: str) -> int:
+        rows = count_rows_by_source(d)
+        credits, seen = [], set()
         for spec in self.specs:
             if spec.name in rows and spec.name not in seen:
                 seen.add(spec.name)
                 credits.append(SourceCredit(spec.name, spec.license, spec.description, spec.generated))
-        card = render_card(
-            get_schema(name),
-            rows=sum(rows.values()),
-            rows_by_source=rows,
-            sources=credits,
-            produced_by="`music-corpus` ingest stage (`jobs/stages/ingest.py`, op `corpus/ingest/op.py`)",
-        )
-        (d / CARD_NAME).write_text(card)
-
-
-def _write_table(path: Path, rows: list[dict], dataset: str) -> None:
-    schema = get_schema(dataset).arrow_schema()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".inprogress")
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, **PARQUET_WRITE_OPTIONS)
-    os.replace(tmp, path)
+        return write_card(d, name, "`music-corpus` ingest stage (`jobs/stages/ingest.py`, op `corpus/ingest/op.py`)",
+                          credits)

@@ -15,18 +15,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from corpus.ingest.dedupe_ids import count_rows_by_source
 from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from jobs.outputs import read_task_stats, save_task_stats, write_card
 from jobs.stage import Stage, StageCounts
-from schemas import get_schema, render_card
+from schemas import get_schema
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "corpus" / "classify" / "models" / "music_domain"
-CARD_NAME = "_README.md"
 _KEYS = {"documents": "doc_id", "comments": "comment_id"}
 
 
@@ -117,9 +115,8 @@ class RefineStage(Stage):
         return sorted(names)
 
     def run_task(self, task_index: int, work_dir: Path) -> dict:
-        done = work_dir / "_tasks" / f"{task_index:05d}.json"
-        if done.exists():
-            return orjson.loads(done.read_bytes())
+        if (done := read_task_stats(work_dir, task_index)) is not None:
+            return done
         dataset, part = self.parts[task_index]
         cleaners, classifier, masker = self._setup()
         cleaner = cleaners[dataset]
@@ -157,26 +154,23 @@ class RefineStage(Stage):
         os.replace(tmp, out_path)
         stats = {"rows_in": rows_in, "rows_out": rows_in, "dataset": dataset,
                  "langs": dict(sorted(langs.items())), "pii": dict(sorted(pii_labels.items()))}
-        done.parent.mkdir(parents=True, exist_ok=True)
-        done.write_bytes(orjson.dumps(stats, option=orjson.OPT_SORT_KEYS))
+        save_task_stats(work_dir, task_index, stats)
         return {"rows_in": rows_in, "rows_out": rows_in}
 
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
         for i in range(len(self.parts)):
-            st = orjson.loads((work_dir / "_tasks" / f"{i:05d}.json").read_bytes())
+            st = read_task_stats(work_dir, i)
             counts.rows_in += st["rows_in"]
             counts.rows_out += st["rows_out"]
         counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
         for ds in self.cfg.datasets:
             d = work_dir / ds
             if d.exists():
-                rows = count_rows_by_source(d)
-                counts.datasets[ds] = sum(rows.values())
-                (d / CARD_NAME).write_text(render_card(
-                    get_schema("scored_documents"), rows=sum(rows.values()), rows_by_source=rows,
-                    produced_by="`music-corpus` refine stage (`jobs/stages/refine.py`: corpus.clean, corpus.classify, corpus.pii)",
+                counts.datasets[ds] = write_card(
+                    d, "scored_documents",
+                    "`music-corpus` refine stage (`jobs/stages/refine.py`: corpus.clean, corpus.classify, corpus.pii)",
                     notes=[f"Rows of `{ds}`; `text` is repaired, boilerplate-stripped and PII-masked; "
                            "`pii_spans` are offsets into the text before masking."],
-                ))  # fmt: skip
+                )  # fmt: skip
         return counts

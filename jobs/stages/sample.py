@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from jobs.config import SampleStageConfig
+from jobs.outputs import read_task_stats, save_task_stats
 from jobs.stage import Stage, StageCounts
 
 
@@ -39,12 +40,10 @@ class SampleStage(Stage):
     def run_task(self, task_index: int, work_dir: Path) -> dict:
         from corpus.sample import generate_sample  # noqa: PLC0415
 
-        done = work_dir / "_tasks" / f"{task_index:05d}.json"
-        if done.exists():
+        if read_task_stats(work_dir, task_index) is not None:
             return {}
         generate_sample(self.sample_config(), work_dir)
-        done.parent.mkdir(parents=True, exist_ok=True)
-        done.write_bytes(b"{}")
+        save_task_stats(work_dir, task_index, {})
         return {}
 
     def finalize(self, work_dir: Path) -> StageCounts:

@@ -9,22 +9,18 @@ reason. Changing a threshold re-runs only this stage.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import orjson
-import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus.classify.weighting import WeightPolicy, score_to_weight
-from corpus.ingest.dedupe_ids import count_rows_by_source
-from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows
 from jobs.stage import Stage, StageCounts
-from schemas import get_schema, render_card
 
 EXCLUSIONS_DIR = "_exclusions"
 OUT_DATASET = "training_documents"
@@ -134,9 +130,8 @@ class SelectStage(Stage):
         return self.parts
 
     def run_task(self, task_index: int, work_dir: Path) -> dict:
-        done = work_dir / "_tasks" / f"{task_index:05d}.json"
-        if done.exists():
-            return orjson.loads(done.read_bytes())
+        if (done := read_task_stats(work_dir, task_index)) is not None:
+            return done
         d = self.cfg.domain
         policy = WeightPolicy(kind=d.kind, threshold=d.threshold, t0=d.t0, t1=d.t1, floor=d.floor, steepness=d.steepness)
         table = pq.read_table(self.parts[task_index])
@@ -159,36 +154,24 @@ class SelectStage(Stage):
                 dropped[reason] += 1
                 excluded.append({"id": row["doc_id"], "stage": self.name, "dataset": row["dataset"],
                                  "source": row["source"], "reason": reason, "detail": detail})
-        _write(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", kept, OUT_DATASET)
-        _write(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
+        write_rows(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", kept, OUT_DATASET)
+        write_rows(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
         stats = {"rows_in": len(rows), "rows_out": len(kept), "dropped": dict(sorted(dropped.items()))}
-        done.parent.mkdir(parents=True, exist_ok=True)
-        done.write_bytes(orjson.dumps(stats, option=orjson.OPT_SORT_KEYS))
+        save_task_stats(work_dir, task_index, stats)
         return {"rows_in": len(rows), "rows_out": len(kept)}
 
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
         for i in range(len(self.parts)):
-            st = orjson.loads((work_dir / "_tasks" / f"{i:05d}.json").read_bytes())
+            st = read_task_stats(work_dir, i)
             counts.rows_in += st["rows_in"]
             counts.rows_out += st["rows_out"]
             counts.dropped.update(st["dropped"])
         counts.bytes_in = sum(p.stat().st_size for p in self.parts)
+        policy = f"Policy: {orjson.dumps(self.config(), option=orjson.OPT_SORT_KEYS).decode()}"
         for sub, name in ((OUT_DATASET, OUT_DATASET), (EXCLUSIONS_DIR, "exclusions")):
             d = work_dir / sub
             if d.exists():
-                rows = count_rows_by_source(d)
-                counts.datasets[name] = sum(rows.values())
-                (d / "_README.md").write_text(render_card(
-                    get_schema(name), rows=sum(rows.values()), rows_by_source=rows,
-                    produced_by="`music-corpus` select stage (`jobs/stages/select.py`)",
-                    notes=[f"Policy: {orjson.dumps(self.config(), option=orjson.OPT_SORT_KEYS).decode()}"],
-                ))  # fmt: skip
+                counts.datasets[name] = write_card(d, name, "`music-corpus` select stage (`jobs/stages/select.py`)",
+                                                   notes=[policy])
         return counts
-
-
-def _write(path: Path, rows: list[dict], dataset: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".inprogress")
-    pq.write_table(pa.Table.from_pylist(rows, schema=get_schema(dataset).arrow_schema()), tmp, **PARQUET_WRITE_OPTIONS)
-    os.replace(tmp, path)
