@@ -13,7 +13,7 @@ import io
 import multiprocessing
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -346,6 +346,16 @@ def generate_sample(config: SampleConfig, out_dir: str | Path, workers: int = 1)
         _WORKER.clear()
 
 
+def _progress(chunks: Iterable[Any], total: int, what: str) -> Iterable[Any]:
+    """A progress bar over generated chunks on a terminal (big samples take minutes); silent otherwise."""
+    import sys  # noqa: PLC0415
+
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(chunks, total=total, desc=f"sample {what}", unit="chunk", leave=False,
+                disable=total < 20 or not sys.stderr.isatty())
+
+
 def _generate(config: SampleConfig, out_dir: Path, pool: Any, t0: float) -> SampleSummary:
     cfg = config
     out = Path(out_dir)
@@ -393,7 +403,7 @@ def _generate(config: SampleConfig, out_dir: Path, pool: Any, t0: float) -> Samp
     pii = ParquetStream(truth / "pii.parquet", PII_SCHEMA)
     decoys = ParquetStream(truth / "pii_decoys.parquet", DECOY_SCHEMA)
     docs = RollingJsonl(out / "documents", cfg.max_file_bytes)
-    for chunk in _chunks("documents", documents.n_chunks(cfg), pool):
+    for chunk in _progress(_chunks("documents", documents.n_chunks(cfg), pool), documents.n_chunks(cfg), "documents"):
         for d in chunk.docs:
             docs.write(d)
         labels.extend(chunk.labels)
@@ -403,7 +413,7 @@ def _generate(config: SampleConfig, out_dir: Path, pool: Any, t0: float) -> Samp
     lap("documents")
 
     cw = RollingJsonl(out / "comments", cfg.max_file_bytes)
-    for ch in _chunks("comments", comments.n_chunks(cfg), pool):
+    for ch in _progress(_chunks("comments", comments.n_chunks(cfg), pool), comments.n_chunks(cfg), "comments"):
         for r in ch.rows:
             cw.write(r)
         pii.extend(ch.pii)
@@ -412,7 +422,7 @@ def _generate(config: SampleConfig, out_dir: Path, pool: Any, t0: float) -> Samp
     lap("comments")
 
     ew = RollingParquet(out / "behavior_events", behavior.event_schema(cfg.state_as_json), cfg.max_file_bytes)
-    for table in _chunks("events", behavior.n_blocks(cfg), pool):
+    for table in _progress(_chunks("events", behavior.n_blocks(cfg), pool), behavior.n_blocks(cfg), "events"):
         ew.write(table)
     _add_parts(summary, out, ew.close())
     lap("events")
