@@ -8,14 +8,15 @@ gets its `_README.md` card (the `_` prefix keeps pyarrow, Spark and datatrove re
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from corpus.ingest.dedupe_ids import count_rows_by_source
 from corpus.ingest.op import PARQUET_WRITE_OPTIONS, task_stats_path
 from schemas import SourceCredit, get_schema, render_card
 
@@ -58,3 +59,14 @@ def write_card(
                        produced_by=produced_by, notes=notes)
     (folder / CARD_NAME).write_text(card)
     return sum(rows.values())
+
+
+def count_rows_by_source(dataset_dir: Path) -> dict[str, int]:
+    """Rows per `source` over a dataset folder's part files (reads only that column)."""
+    counts: dict[str, int] = defaultdict(int)
+    for f in sorted(dataset_dir.glob("part-*.parquet")):
+        col = pq.read_table(f, columns=["source"]).column("source")
+        vc = pc.value_counts(col)
+        for name, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
+            counts[name] += n
+    return dict(sorted(counts.items()))

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.ingest.ids import row_fingerprint
@@ -140,13 +139,3 @@ def remove_rows(dataset_dir: Path, losers: list[Loser]) -> None:
 
 def loser_payload(loser: Loser) -> bytes:
     return orjson.dumps(loser.row_values, option=orjson.OPT_SORT_KEYS, default=str)
-
-
-def count_rows_by_source(dataset_dir: Path) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for f in sorted(dataset_dir.glob("part-*.parquet")):
-        col = pq.read_table(f, columns=["source"]).column("source")
-        vc = pc.value_counts(col)
-        for name, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
-            counts[name] += n
-    return dict(sorted(counts.items()))

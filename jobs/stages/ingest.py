@@ -11,12 +11,12 @@ from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
-from corpus.ingest.dedupe_ids import count_rows_by_source, loser_payload, remove_rows, resolve_duplicates
+from corpus.ingest.dedupe_ids import loser_payload, remove_rows, resolve_duplicates
 from corpus.ingest.op import QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
 from corpus.ingest.records import IngestLimits, Reject
 from corpus.ingest.sources import ADAPTERS, SourceSpec, WorkUnit, get_adapter
 from jobs.config import IngestConfig, expand_path
-from jobs.outputs import write_card, write_rows
+from jobs.outputs import count_rows_by_source, write_card, write_rows
 from jobs.stage import Stage, StageCounts
 from schemas import RAW_DATASETS, SourceCredit, get_schema
 

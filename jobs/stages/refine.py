@@ -73,6 +73,7 @@ class RefineStage(Stage):
         return [p for _, p in self.parts] + catalog + sorted(f for f in model.iterdir() if f.is_file())
 
     def plan(self) -> list[tuple[str, Path]]:
+        _ = self.catalog_names  # read once here on the driver; the small list travels with the stage
         return self.parts
 
     # ------------------------------------------------------------------ per worker
@@ -94,7 +95,7 @@ class RefineStage(Stage):
                 cleaners[ds].setup()
             classifier = DomainClassifier(self.cfg.classifier_model).setup()
             kwargs: dict[str, Any] = {"mode": self.cfg.pii_mode, "salt": self.cfg.pii_salt,
-                                      "allow_list": tuple(self._catalog_names()),
+                                      "allow_list": self.catalog_names,
                                       "ner_model_path": self.cfg.ner_model_path}
             if self.cfg.pii_entities is not None:
                 kwargs["entities"] = tuple(self.cfg.pii_entities)
@@ -103,7 +104,8 @@ class RefineStage(Stage):
             self._ops = (cleaners, classifier, masker)
         return self._ops
 
-    def _catalog_names(self) -> list[str]:
+    @cached_property
+    def catalog_names(self) -> tuple[str, ...]:
         """Catalog names that PII patterns could fire on (digits, '@', '+'): e.g. Blink-182, Maroon 5.
         Only those need the allow-list, which keeps it small for million-name catalogs."""
         names: set[str] = set()
@@ -112,7 +114,7 @@ class RefineStage(Stage):
                 for v in pq.read_table(p, columns=[col]).column(col).to_pylist():
                     if v and any(c.isdigit() or c in "@+" for c in v):
                         names.add(v)
-        return sorted(names)
+        return tuple(sorted(names))
 
     def run_task(self, task_index: int, work_dir: Path) -> dict:
         if (done := read_task_stats(work_dir, task_index)) is not None:
