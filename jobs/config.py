@@ -97,7 +97,8 @@ class IngestConfig(StrictModel):
         return v
 
 
-from jobs.stages.refine import RefineConfig  # noqa: E402  (stage configs live with their stages)
+from jobs.stages.dedup import DedupConfig  # noqa: E402  (stage configs live with their stages)
+from jobs.stages.refine import RefineConfig  # noqa: E402
 from jobs.stages.select import SelectConfig  # noqa: E402
 
 
@@ -112,6 +113,7 @@ class RunConfig(StrictModel):
     sample: SampleStageConfig = SampleStageConfig()
     ingest: IngestConfig = IngestConfig()
     refine: RefineConfig = RefineConfig()
+    dedup: DedupConfig = DedupConfig()
     select: SelectConfig = SelectConfig()
 
 

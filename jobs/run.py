@@ -15,13 +15,14 @@ from pathlib import Path
 from jobs.config import RunConfig
 from jobs.engines import DatatroveEngine, LocalEngine, SparkEngine, spark_session
 from jobs.stage import Engine, StageResult, run_stage
+from jobs.stages.dedup import DedupStage
 from jobs.stages.ingest import IngestStage
 from jobs.stages.refine import RefineStage
 from jobs.stages.sample import SampleStage
 from jobs.stages.select import SelectStage
 
 log = logging.getLogger("music_corpus")
-STAGES = ("sample", "ingest", "refine", "select")
+STAGES = ("sample", "ingest", "refine", "dedup", "select")
 
 
 @dataclass
@@ -72,8 +73,12 @@ def run_corpus(
             results.append(run_stage(stage, out, eng, force, log.info))
         if "refine" in stages:
             results.append(run_stage(RefineStage(cfg.refine, out / "ingest"), out, eng, force, log.info))
+        if "dedup" in stages and cfg.dedup.enabled:
+            stage = DedupStage(cfg.dedup, out / "refine", engine=eng)
+            results.append(run_stage(stage, out, eng, force, log.info))
         if "select" in stages:
-            results.append(run_stage(SelectStage(cfg.select, out / "refine"), out, eng, force, log.info))
+            dedup_dir = out / "dedup" if cfg.dedup.enabled else None
+            results.append(run_stage(SelectStage(cfg.select, out / "refine", dedup_dir), out, eng, force, log.info))
 
     if engine is not None:
         _run(engine)

@@ -371,6 +371,50 @@ EXCLUSIONS = DatasetSchema(
     ),
 )
 
+DEDUP_ATTRIBUTES = DatasetSchema(
+    name="dedup_attributes",
+    version="1.0.0",
+    purpose=(
+        "Duplicate-cluster and contamination attributes of scored documents, one row per input row in the same "
+        "order as the `scored_documents` part it belongs to (`select` reads both side by side)."
+    ),
+    columns=(
+        Column("doc_id", STR, "`scored_documents.doc_id` of the row.", False),
+        SOURCE,
+        Column("dataset", STR, "Dataset the row comes from (`documents`, `comments`).", False),
+        Column("dup_cluster_id", STR, "Cluster id: the smallest `doc_id` among the cluster's members (own id if unique).", False),
+        Column("dup_cluster_size", I32, "Members of the cluster in this corpus version (1 if unique).", False),
+        Column(
+            "dup_status",
+            STR,
+            "`unique`, `kept` (the cluster's kept member), `exact_duplicate` / `near_duplicate` (dropped in favour "
+            "of `dup_of`), `previous_version` (the content is in a previous corpus version's index), "
+            "`duplicate_id` (an earlier row had the same id), `no_tokens` (nothing to compare).",
+            False,
+        ),
+        Column("dup_of", STR, "`doc_id` of the kept member for duplicates; null otherwise."),
+        Column("eval_hits", STRS, "Evaluation items the text overlaps, as `eval_set/item_id` (empty if clean)."),
+    ),
+    key="doc_id",
+)
+
+DEDUP_INDEX = DatasetSchema(
+    name="dedup_index",
+    version="1.0.0",
+    purpose=(
+        "Saved dedup index of a corpus version (exact keys and MinHash signatures of its kept documents), so the "
+        "next version only adds new content. Schema metadata records the MinHash parameters; a mismatch is refused."
+    ),
+    columns=(
+        Column("node_id", STR, "`doc_id` of the document in the version that indexed it.", False),
+        Column("exact_key", pa.binary(16), "xxh3-128 of the normalised token sequence.", False),
+        Column("signature", pa.binary(), "MinHash signature: num_perm little-endian uint32 values.", False),
+        Column("has_signature", pa.bool_(), "False where the text had no tokens or its dataset is exact-only.", False),
+        Column("n_tokens", I32, "Tokens in the text.", False),
+    ),
+    key="node_id",
+)
+
 _FILE = pa.struct(
     [
         pa.field("path", STR, nullable=False),
@@ -426,6 +470,10 @@ RAW_DATASETS: dict[str, DatasetSchema] = {
     )
 }
 DERIVED_DATASETS: dict[str, DatasetSchema] = {
-    s.name: s for s in (SCORED_DOCUMENTS, TRAINING_DOCUMENTS, TRAINING_SEQUENCES, QUARANTINE, EXCLUSIONS, RUN_MANIFESTS)
+    s.name: s
+    for s in (
+        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, TRAINING_DOCUMENTS, TRAINING_SEQUENCES, QUARANTINE,
+        EXCLUSIONS, RUN_MANIFESTS,
+    )  # fmt: skip
 }
 ALL_DATASETS: dict[str, DatasetSchema] = {**RAW_DATASETS, **DERIVED_DATASETS}

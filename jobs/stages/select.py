@@ -5,6 +5,12 @@ signals are inside the configured bounds and its domain weight is positive. The 
 `score_to_weight(domain_score, policy) * source weight`. Kept rows become `training_documents`
 (curriculum stage by dataset); every dropped row is written to `_exclusions` with its first failing
 reason. Changing a threshold re-runs only this stage.
+
+When the dedup stage ran, its attribute parts (aligned row by row with the refine parts) come first:
+rows it marked as exact or near duplicates, as content of a previous corpus version or as repeated
+ids are dropped with that status as the reason and the kept document in the detail; rows that
+overlap an evaluation set are dropped as `eval_contamination` (or only flagged in `metadata` when
+`drop_contaminated` is false).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus.classify.weighting import WeightPolicy, score_to_weight
+from corpus.dedup.cluster import DROP_STATUSES
 from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows
 from jobs.stage import Stage, StageCounts
 
@@ -78,10 +85,18 @@ class SelectConfig(BaseModel):
     domain_datasets: tuple[str, ...] = ("documents",)
     source_weights: dict[str, float] = Field(default_factory=dict)
     stage_by_dataset: dict[str, int] = Field(default_factory=lambda: {"documents": 1, "comments": 2})
+    drop_contaminated: bool = True  # False: keep rows that overlap evaluation sets, flagged in metadata
 
 
-def decide(row: dict, weight: float, cfg: SelectConfig) -> tuple[str | None, str]:
-    """(reason, detail) of the first rule a scored row fails, or (None, "") if it is kept."""
+def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None) -> tuple[str | None, str]:
+    """(reason, detail) of the first rule a scored row fails, or (None, "") if it is kept.
+
+    `dup` is the row's `dedup_attributes` record when the dedup stage ran."""
+    if dup is not None:
+        if dup["dup_status"] in DROP_STATUSES:
+            return dup["dup_status"], f"cluster={dup['dup_cluster_id']} kept={dup['dup_of']}"
+        if dup["eval_hits"] and cfg.drop_contaminated:
+            return "eval_contamination", "overlaps " + ", ".join(dup["eval_hits"][:5])
     if not row["text"]:
         return "empty_text", "nothing left after cleaning"
     if row["lang"] not in cfg.languages:
@@ -106,9 +121,10 @@ def decide(row: dict, weight: float, cfg: SelectConfig) -> tuple[str | None, str
 class SelectStage(Stage):
     name = "select"
 
-    def __init__(self, cfg: SelectConfig, refine_dir: Path):
+    def __init__(self, cfg: SelectConfig, refine_dir: Path, dedup_dir: Path | None = None):
         self.cfg = cfg
         self.refine_dir = refine_dir
+        self.dedup_dir = dedup_dir
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -123,8 +139,17 @@ class SelectStage(Stage):
     def config(self) -> dict:
         return self.cfg.model_dump(mode="json")
 
+    def dedup_part(self, part: Path) -> Path | None:
+        """The dedup attribute file aligned with a refine part (None when dedup is off)."""
+        if self.dedup_dir is None:
+            return None
+        p = self.dedup_dir / part.parent.name / part.name
+        if not p.exists():
+            raise FileNotFoundError(f"select: {p} is missing; run the dedup stage (or set dedup.enabled: false)")
+        return p
+
     def input_files(self) -> list[Path]:
-        return self.parts
+        return self.parts + [d for p in self.parts if (d := self.dedup_part(p)) is not None]
 
     def plan(self) -> list[Path]:
         return self.parts
@@ -136,15 +161,24 @@ class SelectStage(Stage):
         policy = WeightPolicy(kind=d.kind, threshold=d.threshold, t0=d.t0, t1=d.t1, floor=d.floor, steepness=d.steepness)
         table = pq.read_table(self.parts[task_index])
         rows = table.to_pylist()
+        dups: list[dict | None] = [None] * len(rows)
+        if (dpath := self.dedup_part(self.parts[task_index])) is not None:
+            dups = pq.read_table(dpath).to_pylist()
+            if len(dups) != len(rows) or any(d["doc_id"] != r["doc_id"] for d, r in zip(dups, rows, strict=True)):
+                raise ValueError(f"select: {dpath} is not aligned with {self.parts[task_index]}; re-run dedup")
         weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), policy)
         kept, excluded = [], []
         dropped: Counter[str] = Counter()
-        for row, w in zip(rows, weights, strict=True):
+        for row, w, dup in zip(rows, weights, dups, strict=True):
             w = float(w) if row["dataset"] in self.cfg.domain_datasets else 1.0
             w *= self.cfg.source_weights.get(row["source"], 1.0)
-            reason, detail = decide(row, w, self.cfg)
+            reason, detail = decide(row, w, self.cfg, dup)
             if reason is None:
                 meta = {"dataset": row["dataset"], "domain_score": round(row["domain_score"], 6), "lang": row["lang"]}
+                if dup is not None:
+                    meta["dup_cluster_id"] = dup["dup_cluster_id"]
+                    if dup["eval_hits"]:
+                        meta["eval_hits"] = dup["eval_hits"]
                 kept.append({
                     "doc_id": row["doc_id"], "stage": self.cfg.stage_by_dataset.get(row["dataset"], 1),
                     "source": row["source"], "text": row["text"], "weight": w, "no_loss_spans": None,

@@ -1,0 +1,421 @@
+"""The dedup stage: exact and MinHash near-duplicate clusters, plus evaluation-set contamination.
+
+Runs between refine and select and, like every scoring stage, drops nothing: it writes one
+`dedup_attributes` row per scored row, aligned with the refine part it comes from, and `select` keeps
+one document per cluster (see `corpus.dedup.cluster` for the keeper policy and `corpus.dedup.lsh` for
+the clustering rules).
+
+1. Tasks (one per refine part, any engine): tokens, exact key, MinHash signature and LSH band keys of
+   every row (`corpus.dedup`), and evaluation-set hits when decontamination is configured; written to
+   `_sketch/part-NNNNN.parquet`.
+2. Finalize: clusters over all sketches, on one node (numpy/scipy) or in Spark (connected components
+   by alternating large-star/small-star rounds, nothing collected to the driver). Both give identical
+   clusters. Then the aligned attribute parts, `_index/` (this version's dedup index: the previous
+   index plus this version's kept documents) and `_report.md`/`_report.json`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus.dedup import cluster as C
+from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from jobs.outputs import read_task_stats, save_task_stats, write_card
+from jobs.stage import Stage, StageCounts
+from schemas import get_schema
+
+SKETCH_DIR = "_sketch"
+INDEX_DIR = "_index"
+INDEX_META = "_index.json"
+_DONE = "_finalized.json"
+PREVIOUS_PREFIX = "~"  # node ids of a previous version's documents sort after every current id
+
+SKETCH_SCHEMA = pa.schema([
+    ("doc_id", pa.string()), ("source", pa.string()), ("part", pa.int32()), ("row", pa.int32()), ("dataset", pa.string()),
+    ("n_chars", pa.int64()), ("score", pa.float64()), ("n_tokens", pa.int32()), ("exact_key", pa.binary(16)),
+    ("has_signature", pa.bool_()), ("signature", pa.binary()), ("bands", pa.list_(pa.int64())),
+    ("eval_hits", pa.list_(pa.string())),
+])  # fmt: skip
+
+
+class DedupConfig(BaseModel):
+    """Near-duplicate and contamination settings (the defaults follow datatrove/NeMo practice)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    datasets: tuple[str, ...] = ("documents", "comments")
+    # MinHash applies to these datasets; the others (short comments) are deduplicated exactly only
+    near_dup_datasets: tuple[str, ...] = ("documents",)
+    threshold: float = Field(0.8, gt=0.0, lt=1.0, description="Jaccard similarity of word 5-gram sets")
+    num_perm: int = Field(128, ge=16, le=1024)
+    ngram: int = Field(5, ge=1, le=32)
+    seed: int = 1
+    # weights of false positives and false negatives when deriving bands x rows (datasketch optimal_param)
+    fp_weight: float = 0.5
+    fn_weight: float = 0.5
+    verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches the threshold
+    previous_index: str | None = Field(None, description="`dedup/_index` folder of a previous corpus version")
+    batch_rows: int = Field(5_000, gt=0)
+    # scheduling only (not part of the fingerprint): cluster on Spark when the run's engine is Spark
+    spark_shuffle_partitions: int | None = None
+
+    def lsh(self) -> tuple[int, int]:
+        from corpus.dedup.lsh import lsh_params  # noqa: PLC0415
+
+        return lsh_params(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
+
+
+def index_meta(cfg: DedupConfig) -> dict:
+    """What makes two indexes comparable: signatures of the same permutations over the same shingles."""
+    return {"format": "dedup_index/1", "num_perm": cfg.num_perm, "ngram": cfg.ngram, "seed": cfg.seed,
+            "hash": "xxh3-token-polynomial/affine32"}  # fmt: skip
+
+
+def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
+    """The previous version's index table, after checking it was built with the same MinHash settings."""
+    meta_path = path / INDEX_META
+    if not meta_path.exists():
+        raise FileNotFoundError(f"dedup.previous_index: {path} is not a dedup index (no {INDEX_META}); "
+                                f"point it at the `dedup/{INDEX_DIR}` folder of an earlier run")  # fmt: skip
+    meta = orjson.loads(meta_path.read_bytes())
+    want = index_meta(cfg)
+    diff = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
+    if diff:
+        raise ValueError(f"dedup.previous_index {path} was built with other MinHash settings {diff} "
+                         "(index, this run); signatures would not be comparable")  # fmt: skip
+    files = sorted(path.glob("part-*.parquet"))
+    schema = get_schema("dedup_index").arrow_schema()
+    return (
+        pa.concat_tables([pq.read_table(f, schema=schema) for f in files]) if files else schema.empty_table()
+    )
+
+
+class DedupStage(Stage):
+    name = "dedup"
+
+    def __init__(self, cfg: DedupConfig, refine_dir: Path, engine: Any = None, decontam: Any = None):
+        self.cfg = cfg
+        self.refine_dir = refine_dir
+        self.engine = engine  # SparkEngine: cluster in Spark; anything else: on this node
+        self.decontam = decontam  # optional corpus.dedup.decontam index, built on the driver
+        self._hasher: Any = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["engine"] = None
+        state["_hasher"] = None
+        state.pop("parts", None)
+        return state
+
+    @cached_property
+    def parts(self) -> list[tuple[str, Path]]:
+        out = []
+        for ds in self.cfg.datasets:
+            d = self.refine_dir / ds
+            out += [(ds, p) for p in sorted(d.glob("part-*.parquet"))] if d.exists() else []
+        return out
+
+    def config(self) -> dict:
+        cfg = self.cfg.model_dump(mode="json", exclude={"spark_shuffle_partitions", "batch_rows"})
+        cfg["lsh"] = list(self.cfg.lsh())
+        if self.decontam is not None:
+            cfg["decontam"] = self.decontam.fingerprint()
+        return cfg
+
+    def input_files(self) -> list[Path]:
+        prev = []
+        if self.cfg.previous_index:
+            p = Path(self.cfg.previous_index)
+            prev = sorted(p.glob("part-*.parquet")) + ([p / INDEX_META] if (p / INDEX_META).exists() else [])
+        return [p for _, p in self.parts] + prev
+
+    def plan(self) -> list[tuple[str, Path]]:
+        if self.cfg.previous_index:  # fail before any work if the index is unusable
+            read_previous_index(Path(self.cfg.previous_index), self.cfg).num_rows  # noqa: B018
+        return self.parts
+
+    # ------------------------------------------------------------------ tasks
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        if (done := read_task_stats(work_dir, task_index)) is not None:
+            return done
+        from corpus.dedup.lsh import band_keys  # noqa: PLC0415
+        from corpus.dedup.minhash import MinHasher  # noqa: PLC0415
+
+        if self._hasher is None:
+            self._hasher = MinHasher(self.cfg.num_perm, self.cfg.ngram, self.cfg.seed)
+        bands, rows = self.cfg.lsh()
+        dataset, part = self.parts[task_index]
+        near = dataset in self.cfg.near_dup_datasets
+        out_path = work_dir / SKETCH_DIR / f"part-{task_index:05d}.parquet"
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out_path.with_name(out_path.name + ".inprogress")
+        stats: Counter[str] = Counter()
+        row0 = 0
+        pf = pq.ParquetFile(part)
+        cols = ["doc_id", "source", "text", "domain_score"]
+        with pq.ParquetWriter(tmp, SKETCH_SCHEMA, **PARQUET_WRITE_OPTIONS) as writer:
+            for batch in pf.iter_batches(batch_size=self.cfg.batch_rows, columns=cols):
+                texts = [t or "" for t in batch.column("text").to_pylist()]
+                sk = self._hasher.sketch(texts)
+                n = len(texts)
+                has_sig = (sk.n_shingles > 0) if near else np.zeros(n, dtype=bool)
+                keys = band_keys(sk.signatures, bands, rows)
+                hits = self.decontam.scan_ids(texts) if self.decontam is not None else [[] for _ in texts]
+                stats["rows"] += n
+                stats["no_tokens"] += int((sk.n_tokens == 0).sum())
+                stats["shorter_than_ngram"] += int(((sk.n_tokens > 0) & (sk.n_tokens < self.cfg.ngram)).sum())
+                stats["exact_only"] += int(((sk.n_tokens > 0) & ~has_sig).sum())
+                stats["contaminated"] += sum(1 for h in hits if h)
+                table = pa.Table.from_arrays([
+                    batch.column("doc_id"), batch.column("source"), pa.array(np.full(n, task_index, np.int32)),
+                    pa.array(np.arange(row0, row0 + n, dtype=np.int32)), pa.array([dataset] * n),
+                    pa.array([len(t) for t in texts], pa.int64()), batch.column("domain_score").cast(pa.float64()),
+                    pa.array(sk.n_tokens), pa.array(sk.exact_keys, pa.binary(16)), pa.array(has_sig),
+                    pa.array([s.tobytes() for s in sk.signatures], pa.binary()),
+                    pa.FixedSizeListArray.from_arrays(keys.reshape(-1), bands).cast(pa.list_(pa.int64())),
+                    pa.array(hits, pa.list_(pa.string())),
+                ], schema=SKETCH_SCHEMA)  # fmt: skip
+                writer.write_table(table)
+                row0 += n
+        os.replace(tmp, out_path)
+        result = {"rows_in": row0, "rows_out": row0, "dataset": dataset, **dict(stats)}
+        save_task_stats(work_dir, task_index, result)
+        return {"rows_in": row0, "rows_out": row0}
+
+    # ------------------------------------------------------------------ global pass
+    def finalize(self, work_dir: Path) -> StageCounts:
+        counts = StageCounts()
+        task_stats = [read_task_stats(work_dir, i) for i in range(len(self.parts))]
+        for st in task_stats:
+            counts.rows_in += st["rows_in"]
+            counts.rows_out += st["rows_out"]
+        counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
+        done = work_dir / _DONE
+        if not done.exists():
+            if self.engine is not None and getattr(self.engine, "name", "") == "spark":
+                from jobs.spark.dedup import cluster_in_spark  # noqa: PLC0415
+
+                summary = cluster_in_spark(self.engine.spark, self, work_dir)
+            else:
+                summary = cluster_locally(self, work_dir)
+            summary["tasks"] = _sum_task_stats(task_stats)
+            summary["lsh"] = {"threshold": self.cfg.threshold, "num_perm": self.cfg.num_perm,
+                              "bands": self.cfg.lsh()[0], "rows": self.cfg.lsh()[1], "ngram": self.cfg.ngram}  # fmt: skip
+            if self.decontam is not None:
+                summary["decontamination"] = self.decontam.report_for(work_dir / SKETCH_DIR)
+            (work_dir / "_report.json").write_bytes(
+                orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+            )
+            (work_dir / "_report.md").write_text(report_markdown(summary))
+            (work_dir / INDEX_DIR / INDEX_META).write_bytes(orjson.dumps(index_meta(self.cfg)))
+            tmp = done.with_name(done.name + ".inprogress")
+            tmp.write_bytes(b"{}")
+            os.replace(tmp, done)
+        shutil.rmtree(work_dir / SKETCH_DIR, ignore_errors=True)
+        for ds in self.cfg.datasets:
+            d = work_dir / ds
+            if d.exists():
+                counts.datasets[f"dedup_attributes:{ds}"] = write_card(
+                    d, "dedup_attributes", "`music-corpus` dedup stage (`jobs/stages/dedup.py`, `corpus/dedup`)",
+                    notes=[f"Aligned row by row with `refine/{ds}/` parts of the same name. See `../_report.md`."],
+                )  # fmt: skip
+        idx_rows = sum(
+            pq.ParquetFile(f).metadata.num_rows for f in (work_dir / INDEX_DIR).glob("part-*.parquet")
+        )
+        counts.datasets["dedup_index"] = idx_rows
+        return counts
+
+
+def _sum_task_stats(stats: list[dict]) -> dict:
+    total: Counter[str] = Counter()
+    for st in stats:
+        total.update({k: v for k, v in st.items() if isinstance(v, int)})
+    return dict(sorted(total.items()))
+
+
+def report_markdown(summary: dict) -> str:
+    lsh = summary["lsh"]
+    lines = [
+        "# Dedup report",
+        "",
+        f"MinHash: {lsh['num_perm']} permutations over word {lsh['ngram']}-grams (characters for CJK); "
+        f"LSH {lsh['bands']} bands x {lsh['rows']} rows for Jaccard {lsh['threshold']}.",
+        "",
+        "| status | rows |",
+        "|---|---|",
+        *[f"| {k} | {v:,} |" for k, v in sorted(summary["statuses"].items())],
+        "",
+        f"Clusters with two or more members: {summary['clusters']:,} (largest {summary['largest_cluster']:,}). "
+        f"Edges: {summary['edges']['exact']:,} exact, {summary['edges']['candidates']:,} MinHash candidates, "
+        f"{summary['edges']['verified']:,} verified.",
+        "",
+        "| dataset | rows | dropped as duplicates |",
+        "|---|---|---|",
+        *[f"| {ds} | {v['rows']:,} | {v['dropped']:,} |" for ds, v in sorted(summary["by_dataset"].items())],
+        "",
+        "Per task: " + ", ".join(f"{k}={v:,}" for k, v in summary["tasks"].items()),
+    ]
+    if summary.get("previous_index_rows") is not None:
+        lines += ["", f"Previous index: {summary['previous_index_rows']:,} documents."]
+    if "decontamination" in summary:
+        lines += ["", summary["decontamination"].get("markdown", "")]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- single-node clustering
+def _read_sketches(work_dir: Path) -> pa.Table:
+    files = sorted((work_dir / SKETCH_DIR).glob("part-*.parquet"))
+    tables = [pq.read_table(f, schema=SKETCH_SCHEMA) for f in files]
+    return pa.concat_tables(tables) if tables else SKETCH_SCHEMA.empty_table()
+
+
+def cluster_locally(stage: DedupStage, work_dir: Path) -> dict:
+    """Cluster all sketches in this process and write the aligned attribute parts and the index."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    cfg = stage.cfg
+    t = _read_sketches(work_dir)
+    n_rows = t.num_rows
+    # rows whose id an earlier row (in part, row order) already had take no part in clustering
+    order = pc.sort_indices(
+        t, [("doc_id", "ascending"), ("part", "ascending"), ("row", "ascending")]
+    ).to_numpy()
+    ids_sorted = t.column("doc_id").take(order).to_numpy(zero_copy_only=False)
+    first = np.ones(n_rows, dtype=bool)
+    first[1:] = ids_sorted[1:] != ids_sorted[:-1]
+    node_rows = order[first]  # row of each node, nodes in doc_id order
+    first_row_of = order[
+        np.flatnonzero(first)[np.cumsum(first) - 1]
+    ]  # first occurrence's row, per sorted row
+    prev = read_previous_index(Path(cfg.previous_index), cfg) if cfg.previous_index else None
+    n_prev = prev.num_rows if prev is not None else 0
+    if n_prev:  # node order must be id order: current ids, then previous ids (prefixed, so they sort last)
+        prev = prev.sort_by("node_id")
+    cur = t.take(pa.array(node_rows))
+    bands, _ = cfg.lsh()
+
+    def col(name: str, table: pa.Table) -> np.ndarray:
+        return table.column(name).to_numpy(zero_copy_only=False)
+
+    exact = np.concatenate((np.array(cur.column("exact_key").to_pylist(), dtype="S16"),
+                            np.array(prev.column("exact_key").to_pylist() if n_prev else [], dtype="S16")))  # fmt: skip
+    sig_bytes = b"".join(cur.column("signature").to_pylist()) + (
+        b"".join(prev.column("signature").to_pylist()) if n_prev else b""
+    )
+    sigs = np.frombuffer(sig_bytes, dtype="<u4").reshape(-1, cfg.num_perm)
+    has_sig = np.concatenate(
+        (col("has_signature", cur), col("has_signature", prev) if n_prev else np.zeros(0, bool))
+    )
+    has_tok = np.concatenate(
+        (col("n_tokens", cur) > 0, col("n_tokens", prev) > 0 if n_prev else np.zeros(0, bool))
+    )
+    from corpus.dedup.lsh import band_keys  # noqa: PLC0415
+
+    keys = band_keys(sigs, *cfg.lsh()) if len(sigs) else np.empty((0, bands), np.int64)
+    rep, edges = C.cluster(exact, has_tok, sigs, has_sig, keys, cfg.threshold, cfg.verify)
+    is_prev = np.zeros(len(exact), dtype=bool)
+    is_prev[len(node_rows) :] = True
+    score = np.concatenate((col("score", cur).astype(np.float64), np.zeros(n_prev)))
+    n_chars = np.concatenate((col("n_chars", cur), np.zeros(n_prev, np.int64)))
+    keeper, size, has_prev = C.choose(rep, score, n_chars, is_prev)
+    status = C.statuses(rep, keeper, size, has_prev, exact, has_tok)
+    node_ids = np.concatenate((col("doc_id", cur).astype(object),
+                               np.array([PREVIOUS_PREFIX + x for x in prev.column("node_id").to_pylist()] if n_prev else [],
+                                        dtype=object)))  # fmt: skip
+    # attributes per input row (back in part, row order)
+    row_node = np.full(n_rows, -1, dtype=np.int64)
+    row_node[node_rows] = np.arange(len(node_rows))
+    dup_id_rows = order[~first]
+    nid = row_node.copy()
+    nid[dup_id_rows] = row_node[first_row_of[~first]]
+    r_status = status[nid].copy()
+    r_status[dup_id_rows] = C.DUP_ID
+    r_cluster = node_ids[rep[nid]]
+    r_size = size[nid].astype(np.int32)
+    k = keeper[nid]
+    r_dup_of = np.where((k >= 0) & (k != nid), node_ids[np.maximum(k, 0)], None)
+    r_dup_of[dup_id_rows] = col("doc_id", t)[dup_id_rows]
+    attrs = pa.table({
+        "doc_id": t.column("doc_id"), "source": t.column("source"), "dataset": t.column("dataset"), "dup_cluster_id": pa.array(r_cluster, pa.string()),
+        "dup_cluster_size": pa.array(r_size), "dup_status": pa.array(r_status, pa.string()),
+        "dup_of": pa.array(r_dup_of, pa.string()), "eval_hits": t.column("eval_hits"),
+        "part": t.column("part"), "row": t.column("row"),
+    })  # fmt: skip
+    write_attribute_parts(stage, work_dir, attrs)
+    # this version's index: the previous one plus every current node that is unique or kept
+    keep_idx = np.flatnonzero(np.isin(status[: len(node_rows)], (C.UNIQUE, C.KEPT, C.NO_TOKENS)))
+    new_index = pa.table({
+        "node_id": cur.column("doc_id").take(pa.array(keep_idx)), "exact_key": cur.column("exact_key").take(pa.array(keep_idx)),
+        "signature": cur.column("signature").take(pa.array(keep_idx)),
+        "has_signature": cur.column("has_signature").take(pa.array(keep_idx)),
+        "n_tokens": cur.column("n_tokens").take(pa.array(keep_idx)),
+    }, schema=get_schema("dedup_index").arrow_schema())  # fmt: skip
+    write_index(work_dir, [prev, new_index] if n_prev else [new_index])
+    return summarize(
+        r_status, t.column("dataset").to_numpy(zero_copy_only=False), r_cluster, r_size, edges, n_prev
+    )
+
+
+def summarize(
+    status: np.ndarray, dataset: np.ndarray, cluster: np.ndarray, size: np.ndarray, edges: Any, n_prev: int
+) -> dict:
+    statuses = Counter(status.tolist())
+    in_clusters = size > 1
+    by_ds: dict[str, dict] = {}
+    drop = np.isin(status, C.DROP_STATUSES)
+    for ds in sorted(set(dataset.tolist())):
+        m = dataset == ds
+        by_ds[ds] = {"rows": int(m.sum()), "dropped": int((m & drop).sum())}
+    return {
+        "statuses": dict(sorted(statuses.items())),
+        "clusters": len(set(cluster[in_clusters].tolist())),
+        "largest_cluster": int(size.max()) if len(size) else 0,
+        "edges": {
+            "exact": int(edges.exact),
+            "candidates": int(edges.candidates),
+            "verified": int(edges.verified),
+        },
+        "by_dataset": by_ds,
+        "previous_index_rows": n_prev if n_prev else None,
+    }
+
+
+def write_attribute_parts(stage: DedupStage, work_dir: Path, attrs: pa.Table) -> None:
+    """One `dedup_attributes` file per refine part, rows in the part's order (input `attrs` has part/row)."""
+    schema = get_schema("dedup_attributes").arrow_schema()
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    attrs = attrs.take(pc.sort_indices(attrs, [("part", "ascending"), ("row", "ascending")]))
+    parts = attrs.column("part").to_numpy()
+    bounds = np.searchsorted(parts, np.arange(len(stage.parts) + 1))
+    for i, (ds, path) in enumerate(stage.parts):
+        chunk = attrs.slice(bounds[i], bounds[i + 1] - bounds[i]).select(schema.names).cast(schema)
+        write_attribute_part(work_dir / ds / path.name, chunk)
+
+
+def write_attribute_part(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".inprogress")
+    pq.write_table(table, tmp, **PARQUET_WRITE_OPTIONS)
+    os.replace(tmp, path)
+
+
+def write_index(work_dir: Path, tables: list[pa.Table], rows_per_file: int = 1_000_000) -> None:
+    schema = get_schema("dedup_index").arrow_schema()
+    d = work_dir / INDEX_DIR
+    d.mkdir(parents=True, exist_ok=True)
+    table = pa.concat_tables([t.cast(schema) for t in tables])
+    for j, s in enumerate(range(0, max(1, table.num_rows), rows_per_file)):
+        write_attribute_part(d / f"part-{j:05d}.parquet", table.slice(s, rows_per_file))
