@@ -32,6 +32,7 @@ _CJK_CLASS = (
 
 SEP, WORD, CJK = 0, 1, 2
 _K = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hashes
+_K_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
 _M1 = np.uint64(0xBF58476D1CE4E5B9)  # splitmix64 finaliser
 _M2 = np.uint64(0x94D049BB133111EB)
 # characters per numpy pass: temporaries (about 60 bytes per character) stay in cache; 128K measured
@@ -126,6 +127,8 @@ def _token_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
     """(token hashes uint64, token start char positions) of one string (may hold \\x00 separators)."""
     fold, cls_t = _tables()
     cps = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    if len(cps) == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
     bmp = cps < 0x10000
     if bmp.all():
         cls = cls_t[cps]
@@ -148,14 +151,18 @@ def _token_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, np.uint64), starts
     L = len(cps)
     with np.errstate(over="ignore"):
-        powers = np.empty(L + 1, dtype=np.uint64)
+        powers = np.empty(L, dtype=np.uint64)
         powers[0] = 1
         powers[1:] = _K
         np.cumprod(powers, out=powers)
+        inverse = np.empty(L, dtype=np.uint64)  # K^-j mod 2^64 (K is odd, so invertible)
+        inverse[0] = 1
+        inverse[1:] = _K_INV
+        np.cumprod(inverse, out=inverse)
         prefix = np.zeros(L + 1, dtype=np.uint64)
-        np.cumsum((f.astype(np.uint64) + np.uint64(1)) * powers[:L], out=prefix[1:])
-        # sum_j v_j K^j over the token, shifted by K^(L - start) so equal tokens hash equally anywhere
-        tok = (prefix[ends] - prefix[starts]) * powers[L - starts]
+        np.cumsum((f.astype(np.uint64) + np.uint64(1)) * powers, out=prefix[1:])
+        # sum_j v_j K^j over the token, times K^-start: the same token hashes the same at any position
+        tok = (prefix[ends] - prefix[starts]) * inverse[starts]
         tok += (ends - starts).astype(np.uint64)
         return _mix64(tok), starts
 

@@ -13,8 +13,8 @@ single-node path does (`jobs.stages.dedup.cluster_locally`), so both give the sa
 3. connected components by alternating large-star / small-star rounds (Kiveris et al., 2014), each
    round's edges written to the work folder and read back (bounded lineage, nothing collected);
 4. keeper per component by a window ordered as the keeper policy; statuses;
-5. aligned attribute parts and the index written by executors (`mapInArrow` per partition), so the
-   driver only ever sees counts.
+5. aligned attribute parts and the index files written by executors (`mapInArrow` per partition, the
+   same per-part writer as the single-node path), so the driver only ever sees counts.
 """
 
 from __future__ import annotations
@@ -121,14 +121,11 @@ def connected_components(spark, edges, scratch: Path):
 
 
 def _write_parts(stage_parts: list[tuple[str, str]], work_dir: str):
-    """mapInArrow function: write the aligned attribute file of every refine part in the partition."""
+    """mapInArrow function: write the aligned attribute and index files of every refine part in the partition."""
     import numpy as np  # noqa: PLC0415
     import pyarrow as pa  # noqa: PLC0415
 
-    from jobs.stages.dedup import write_attribute_part  # noqa: PLC0415
-    from schemas import get_schema  # noqa: PLC0415
-
-    schema = get_schema("dedup_attributes").arrow_schema()
+    from jobs.stages.dedup import write_part_outputs  # noqa: PLC0415
 
     def run(batches):
         tables = [pa.Table.from_batches([b]) for b in batches if b.num_rows]
@@ -140,40 +137,28 @@ def _write_parts(stage_parts: list[tuple[str, str]], work_dir: str):
         for p in np.unique(parts):
             lo, hi = np.searchsorted(parts, [p, p + 1])
             ds, name = stage_parts[int(p)]
-            write_attribute_part(
-                Path(work_dir) / ds / name, t.slice(lo, hi - lo).select(schema.names).cast(schema)
-            )
+            write_part_outputs(Path(work_dir), ds, name, t.slice(lo, hi - lo))
             yield pa.RecordBatch.from_arrays([pa.array([int(p)], pa.int32()), pa.array([int(hi - lo)], pa.int64())],
                                              ["part", "rows"])  # fmt: skip
 
     return run
 
 
-def _write_index(index_dir: str):
-    import pyarrow as pa  # noqa: PLC0415
-    from pyspark import TaskContext  # noqa: PLC0415
-
-    from jobs.stages.dedup import write_attribute_part  # noqa: PLC0415
-    from schemas import get_schema  # noqa: PLC0415
-
-    schema = get_schema("dedup_index").arrow_schema()
-
-    def run(batches):
-        tables = [pa.Table.from_batches([b]) for b in batches if b.num_rows]
-        t = pa.concat_tables(tables).sort_by("node_id") if tables else schema.empty_table()
-        pid = TaskContext.get().partitionId()
-        write_attribute_part(Path(index_dir) / f"part-{pid:05d}.parquet", t.select(schema.names).cast(schema))
-        yield pa.RecordBatch.from_arrays([pa.array([t.num_rows], pa.int64())], ["rows"])
-
-    return run
-
-
 def cluster_in_spark(spark, stage: Any, work_dir: Path) -> dict:
+    import pyarrow as pa  # noqa: PLC0415
     from pyspark.sql import Window  # noqa: PLC0415
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     from corpus.dedup import cluster as C  # noqa: PLC0415
-    from jobs.stages.dedup import INDEX_DIR, PREVIOUS_PREFIX, SKETCH_DIR, read_previous_index  # noqa: PLC0415
+    from jobs.stages.dedup import (  # noqa: PLC0415
+        INDEX_STATUSES,
+        PREVIOUS_PREFIX,
+        SKETCH_DIR,
+        copy_previous_index,
+        read_previous_index,
+        write_part_outputs,
+    )  # fmt: skip
+    from schemas import get_schema  # noqa: PLC0415
 
     cfg = stage.cfg
     bands, rows = cfg.lsh()
@@ -196,7 +181,7 @@ def cluster_in_spark(spark, stage: Any, work_dir: Path) -> dict:
             Path(cfg.previous_index), cfg
         ).num_rows  # checks settings; small metadata read
     if n_prev:
-        prev = spark.read.parquet(*[str(p) for p in sorted(Path(cfg.previous_index).glob("part-*.parquet"))])
+        prev = spark.read.parquet(*[str(p) for p in sorted(Path(cfg.previous_index).glob("*.parquet"))])
         prev = prev.select(F.concat(F.lit(PREVIOUS_PREFIX), "node_id").alias("node_id"), "exact_key", "n_tokens",
                            "has_signature", "signature")  # fmt: skip
         prev_bands = prev.select("node_id", "signature").mapInArrow(
@@ -247,35 +232,26 @@ def cluster_in_spark(spark, stage: Any, work_dir: Path) -> dict:
     result = assigned.where(~F.col("is_prev")).select(
         F.col("node_id").alias("doc_id"), F.col("rep").alias("dup_cluster_id"), F.col("size").cast("int").alias("dup_cluster_size"),
         F.col("status").alias("node_status"), F.col("dup_of").alias("node_dup_of"))  # fmt: skip
-    rows_df = sk.select("doc_id", "source", "dataset", "part", "row", "eval_hits", "occurrence").join(
-        result, "doc_id"
-    )
+    rows_df = sk.select("doc_id", "source", "dataset", "part", "row", "eval_hits", "occurrence", "exact_key",
+                        "signature", "has_signature", "n_tokens").join(result, "doc_id")  # fmt: skip
+    status_col = F.when(F.col("occurrence") > 1, C.DUP_ID).otherwise(F.col("node_status"))
     rows_df = rows_df.select(
-        "doc_id", "source", "dataset", "dup_cluster_id", "dup_cluster_size",
-        F.when(F.col("occurrence") > 1, C.DUP_ID).otherwise(F.col("node_status")).alias("dup_status"),
+        "doc_id", "source", "dataset", "dup_cluster_id", "dup_cluster_size", status_col.alias("dup_status"),
         F.when(F.col("occurrence") > 1, F.col("doc_id")).otherwise(F.col("node_dup_of")).alias("dup_of"),
-        "eval_hits", "part", "row").persist()  # fmt: skip
+        "eval_hits", "part", "row", status_col.isin(*INDEX_STATUSES).alias("in_index"), "exact_key", "signature",
+        "has_signature", "n_tokens").persist()  # fmt: skip
     n_parts = len(stage.parts)
     stage_parts = [(ds, p.name) for ds, p in stage.parts]
     written = (rows_df.repartition(max(1, min(n_parts, int(spark.conf.get("spark.sql.shuffle.partitions")))), "part")
                .mapInArrow(_write_parts(stage_parts, str(work_dir)), "part int, rows bigint").collect())  # fmt: skip
-    if len(written) != len([p for p in stage.parts]) and n_parts:
-        empty = set(range(n_parts)) - {r["part"] for r in written}
-        for p in sorted(empty):  # parts with no rows still get an (empty) aligned file
-            from jobs.stages.dedup import write_attribute_part  # noqa: PLC0415
-            from schemas import get_schema  # noqa: PLC0415
-
-            ds, name = stage_parts[p]
-            write_attribute_part(
-                work_dir / ds / name, get_schema("dedup_attributes").arrow_schema().empty_table()
-            )
-    # this version's index: the previous one plus current unique/kept nodes, partitioned by node id
-    idx = assigned.where(F.col("is_prev") | F.col("status").isin(C.UNIQUE, C.KEPT, C.NO_TOKENS)).select(
-        F.when(F.col("is_prev"), F.expr("substring(node_id, 2)")).otherwise(F.col("node_id")).alias("node_id"),
-        "exact_key", "signature", "has_signature", F.col("n_tokens").cast("int"))  # fmt: skip
-    n_idx_parts = max(1, int(spark.conf.get("spark.sql.shuffle.partitions")))
-    (idx.repartitionByRange(n_idx_parts, "node_id")
-     .mapInArrow(_write_index(str(work_dir / INDEX_DIR)), "rows bigint").collect())  # fmt: skip
+    empty_rows = pa.Table.from_pylist([], schema=pa.schema(
+        [(f.name, f.type) for f in get_schema("dedup_attributes").arrow_schema()]
+        + [("part", pa.int32()), ("row", pa.int32()), ("in_index", pa.bool_()), ("exact_key", pa.binary(16)),
+           ("signature", pa.binary()), ("has_signature", pa.bool_()), ("n_tokens", pa.int32())]))  # fmt: skip
+    for p in sorted(set(range(n_parts)) - {r["part"] for r in written}):  # parts without rows: empty files
+        ds, name = stage_parts[p]
+        write_part_outputs(work_dir, ds, name, empty_rows)
+    copy_previous_index(cfg, work_dir)
     # summary: small aggregates only
     stat_rows = rows_df.groupBy("dataset", "dup_status").count().collect()
     clusters = rows_df.where("dup_cluster_size > 1").select("dup_cluster_id").distinct().count()

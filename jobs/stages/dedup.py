@@ -39,7 +39,12 @@ SKETCH_DIR = "_sketch"
 INDEX_DIR = "_index"
 INDEX_META = "_index.json"
 _DONE = "_finalized.json"
-PREVIOUS_PREFIX = "~"  # node ids of a previous version's documents sort after every current id
+PREVIOUS_PREFIX = "~"
+INDEX_STATUSES = (
+    C.UNIQUE,
+    C.KEPT,
+    C.NO_TOKENS,
+)  # statuses whose rows enter this version's index  # node ids of a previous version's documents sort after every current id
 
 SKETCH_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("source", pa.string()), ("part", pa.int32()), ("row", pa.int32()), ("dataset", pa.string()),
@@ -59,12 +64,15 @@ class DedupConfig(BaseModel):
     # MinHash applies to these datasets; the others (short comments) are deduplicated exactly only
     near_dup_datasets: tuple[str, ...] = ("documents",)
     threshold: float = Field(0.8, gt=0.0, lt=1.0, description="Jaccard similarity of word 5-gram sets")
-    num_perm: int = Field(128, ge=16, le=1024)
+    # 256 permutations and a recall-leaning S-curve (23 bands x 11 rows at 0.8), with every candidate pair
+    # verified on its signatures, measured best in `benchmarks/dedup_bench.py`: precision >= 0.958 and
+    # recall >= 0.977 on the demo, C4 and MusicCaps reposts (128 / 0.5 / 0.5 gave recall 0.87-0.95)
+    num_perm: int = Field(256, ge=16, le=1024)
     ngram: int = Field(5, ge=1, le=32)
     seed: int = 1
     # weights of false positives and false negatives when deriving bands x rows (datasketch optimal_param)
-    fp_weight: float = 0.5
-    fn_weight: float = 0.5
+    fp_weight: float = 0.1
+    fn_weight: float = 0.9
     verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches the threshold
     previous_index: str | None = Field(None, description="`dedup/_index` folder of a previous corpus version")
     batch_rows: int = Field(5_000, gt=0)
@@ -95,7 +103,7 @@ def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
     if diff:
         raise ValueError(f"dedup.previous_index {path} was built with other MinHash settings {diff} "
                          "(index, this run); signatures would not be comparable")  # fmt: skip
-    files = sorted(path.glob("part-*.parquet"))
+    files = sorted(path.glob("*.parquet"))
     schema = get_schema("dedup_index").arrow_schema()
     return (
         pa.concat_tables([pq.read_table(f, schema=schema) for f in files]) if files else schema.empty_table()
@@ -138,7 +146,7 @@ class DedupStage(Stage):
         prev = []
         if self.cfg.previous_index:
             p = Path(self.cfg.previous_index)
-            prev = sorted(p.glob("part-*.parquet")) + ([p / INDEX_META] if (p / INDEX_META).exists() else [])
+            prev = sorted(p.glob("*.parquet")) + ([p / INDEX_META] if (p / INDEX_META).exists() else [])
         return [p for _, p in self.parts] + prev
 
     def plan(self) -> list[tuple[str, Path]]:
@@ -347,22 +355,17 @@ def cluster_locally(stage: DedupStage, work_dir: Path) -> dict:
     k = keeper[nid]
     r_dup_of = np.where((k >= 0) & (k != nid), node_ids[np.maximum(k, 0)], None)
     r_dup_of[dup_id_rows] = col("doc_id", t)[dup_id_rows]
+    in_index = np.isin(r_status, INDEX_STATUSES)  # dup-id rows are never in it (their status is duplicate_id)
     attrs = pa.table({
-        "doc_id": t.column("doc_id"), "source": t.column("source"), "dataset": t.column("dataset"), "dup_cluster_id": pa.array(r_cluster, pa.string()),
-        "dup_cluster_size": pa.array(r_size), "dup_status": pa.array(r_status, pa.string()),
-        "dup_of": pa.array(r_dup_of, pa.string()), "eval_hits": t.column("eval_hits"),
-        "part": t.column("part"), "row": t.column("row"),
+        "doc_id": t.column("doc_id"), "source": t.column("source"), "dataset": t.column("dataset"),
+        "dup_cluster_id": pa.array(r_cluster, pa.string()), "dup_cluster_size": pa.array(r_size),
+        "dup_status": pa.array(r_status, pa.string()), "dup_of": pa.array(r_dup_of, pa.string()),
+        "eval_hits": t.column("eval_hits"), "part": t.column("part"), "row": t.column("row"),
+        "in_index": pa.array(in_index), "exact_key": t.column("exact_key"), "signature": t.column("signature"),
+        "has_signature": t.column("has_signature"), "n_tokens": t.column("n_tokens"),
     })  # fmt: skip
     write_attribute_parts(stage, work_dir, attrs)
-    # this version's index: the previous one plus every current node that is unique or kept
-    keep_idx = np.flatnonzero(np.isin(status[: len(node_rows)], (C.UNIQUE, C.KEPT, C.NO_TOKENS)))
-    new_index = pa.table({
-        "node_id": cur.column("doc_id").take(pa.array(keep_idx)), "exact_key": cur.column("exact_key").take(pa.array(keep_idx)),
-        "signature": cur.column("signature").take(pa.array(keep_idx)),
-        "has_signature": cur.column("has_signature").take(pa.array(keep_idx)),
-        "n_tokens": cur.column("n_tokens").take(pa.array(keep_idx)),
-    }, schema=get_schema("dedup_index").arrow_schema())  # fmt: skip
-    write_index(work_dir, [prev, new_index] if n_prev else [new_index])
+    copy_previous_index(cfg, work_dir)
     return summarize(
         r_status, t.column("dataset").to_numpy(zero_copy_only=False), r_cluster, r_size, edges, n_prev
     )
@@ -393,16 +396,37 @@ def summarize(
 
 
 def write_attribute_parts(stage: DedupStage, work_dir: Path, attrs: pa.Table) -> None:
-    """One `dedup_attributes` file per refine part, rows in the part's order (input `attrs` has part/row)."""
-    schema = get_schema("dedup_attributes").arrow_schema()
+    """Per refine part: its `dedup_attributes` file (rows in the part's order) and its share of this
+    version's index (rows with `in_index`, sorted by id). `attrs` has part, row and the index columns;
+    the Spark job calls `write_part_outputs` on its own partitions."""
     import pyarrow.compute as pc  # noqa: PLC0415
 
     attrs = attrs.take(pc.sort_indices(attrs, [("part", "ascending"), ("row", "ascending")]))
     parts = attrs.column("part").to_numpy()
     bounds = np.searchsorted(parts, np.arange(len(stage.parts) + 1))
     for i, (ds, path) in enumerate(stage.parts):
-        chunk = attrs.slice(bounds[i], bounds[i + 1] - bounds[i]).select(schema.names).cast(schema)
-        write_attribute_part(work_dir / ds / path.name, chunk)
+        write_part_outputs(work_dir, ds, path.name, attrs.slice(bounds[i], bounds[i + 1] - bounds[i]))
+
+
+def write_part_outputs(work_dir: Path, dataset: str, name: str, rows: pa.Table) -> None:
+    """The aligned attribute file and the index file of one part, from its rows in part order."""
+    schema = get_schema("dedup_attributes").arrow_schema()
+    write_attribute_part(work_dir / dataset / name, rows.select(schema.names).cast(schema))
+    idx_schema = get_schema("dedup_index").arrow_schema()
+    idx = rows.filter(rows.column("in_index"))
+    table = pa.table({"node_id": idx.column("doc_id"), **{c: idx.column(c) for c in idx_schema.names[1:]}})
+    table = table.sort_by("node_id").cast(idx_schema)
+    write_attribute_part(work_dir / INDEX_DIR / f"{dataset}-{name}", table)
+
+
+def copy_previous_index(cfg: DedupConfig, work_dir: Path) -> None:
+    """This version's index holds the previous version's files too (renamed in order: `prev-NNNNN`)."""
+    if not cfg.previous_index:
+        return
+    d = work_dir / INDEX_DIR
+    d.mkdir(parents=True, exist_ok=True)
+    for j, f in enumerate(sorted(Path(cfg.previous_index).glob("*.parquet"))):
+        shutil.copyfile(f, d / f"prev-{j:05d}.parquet")
 
 
 def write_attribute_part(path: Path, table: pa.Table) -> None:
@@ -410,12 +434,3 @@ def write_attribute_part(path: Path, table: pa.Table) -> None:
     tmp = path.with_name(path.name + ".inprogress")
     pq.write_table(table, tmp, **PARQUET_WRITE_OPTIONS)
     os.replace(tmp, path)
-
-
-def write_index(work_dir: Path, tables: list[pa.Table], rows_per_file: int = 1_000_000) -> None:
-    schema = get_schema("dedup_index").arrow_schema()
-    d = work_dir / INDEX_DIR
-    d.mkdir(parents=True, exist_ok=True)
-    table = pa.concat_tables([t.cast(schema) for t in tables])
-    for j, s in enumerate(range(0, max(1, table.num_rows), rows_per_file)):
-        write_attribute_part(d / f"part-{j:05d}.parquet", table.slice(s, rows_per_file))

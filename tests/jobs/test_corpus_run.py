@@ -29,7 +29,7 @@ def _outputs(out: Path) -> dict[str, str]:
     files = {}
     for f in sorted(out.rglob("*")):
         rel = f.relative_to(out)
-        if f.is_file() and rel.parts[0] in ("sample", "ingest", "refine", "select") and f.name != "_manifest.json":
+        if f.is_file() and rel.parts[0] in ("sample", "ingest", "refine", "dedup", "select") and f.name != "_manifest.json":
             files[str(rel)] = xxhash.xxh3_128_hexdigest(f.read_bytes())
     return files
 
@@ -44,7 +44,7 @@ def demo_run(tmp_path_factory):
 
 def test_demo_run_accounts_for_every_row(demo_run):
     out, report = demo_run
-    assert [r.stage for r in report.results] == ["sample", "ingest", "refine", "select"]
+    assert [r.stage for r in report.results] == ["sample", "ingest", "refine", "dedup", "select"]
     m = report.results[1].manifest
     assert m["rows_in"] == m["rows_out"] + sum(m["dropped"].values()) + sum(m["quarantined"].values())
     sample = report.results[0].manifest
