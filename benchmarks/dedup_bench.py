@@ -290,9 +290,18 @@ def _documents_input(target_bytes: int, root: Path) -> tuple[Path, int, int]:
     per = sum(len(t.encode()) for t in base)
     copies = max(1, round(target_bytes / per))
     n_docs = total = 0
-    rng = random.Random(0)
-    for c in range(copies):  # each copy is a distinct "crawl": text varies, so clusters stay copy-local
-        texts = [f"{t}\n{rng.random():.12f}" if c else t for t in base]
+    for c in range(copies):
+        # copy c is the base text through a per-copy cipher (letters permuted, Han characters rotated): the
+        # same duplicate structure inside each copy, no similarity between copies, so the corpus is c times
+        # larger with c times the clusters rather than c-fold clusters
+        rng = random.Random(c)
+        letters = list("abcdefghijklmnopqrstuvwxyz")
+        perm = letters[:] if c == 0 else rng.sample(letters, 26)
+        table = {ord(a): b for a, b in zip(letters, perm, strict=True)}
+        table |= {ord(a.upper()): b.upper() for a, b in zip(letters, perm, strict=True)}
+        if c:
+            table |= {cp: 0x4E00 + (cp - 0x4E00 + 101 * c) % 20992 for cp in range(0x4E00, 0x9FFF + 1)}
+        texts = [t.translate(table) for t in base]
         ids = [make_id("documents", "bench", f"{c}-{i}") for i in base_ids]
         tab = pa.table({"doc_id": ids, "source": ["bench"] * len(ids), "text": texts,
                         "domain_score": np.ones(len(ids))})  # fmt: skip

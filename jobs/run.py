@@ -74,7 +74,7 @@ def run_corpus(
         if "refine" in stages:
             results.append(run_stage(RefineStage(cfg.refine, out / "ingest"), out, eng, force, log.info))
         if "dedup" in stages and cfg.dedup.enabled:
-            stage = DedupStage(cfg.dedup, out / "refine", engine=eng)
+            stage = DedupStage(cfg.dedup, out / "refine", engine=eng, ingest_dir=out / "ingest")
             results.append(run_stage(stage, out, eng, force, log.info))
         if "select" in stages:
             dedup_dir = out / "dedup" if cfg.dedup.enabled else None

@@ -54,6 +54,31 @@ SKETCH_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
+class EvalFile(BaseModel):
+    """An evaluation set given as a file (JSONL, Parquet, CSV/TSV) rather than an ingested dataset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    path: str
+    eval_set: str
+    text_field: str | tuple[str, ...] = "text"
+    id_field: str | None = None
+    part_fields: tuple[str, ...] = ()
+    optional: bool = False  # a missing optional file is reported, not an error
+
+
+class DecontamSettings(BaseModel):
+    """Evaluation-set decontamination by long n-gram overlap (`corpus.dedup.decontam`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+    # ingested datasets that are evaluation data (read from <out>/ingest/<name> when present)
+    eval_datasets: tuple[str, ...] = ("qa_items", "conversations")
+    files: tuple[EvalFile, ...] = ()
+    ngram: int = Field(13, ge=1)
+    min_tokens: int = Field(8, ge=1)
+    min_matches: int = Field(1, ge=1)
+
+
 class DedupConfig(BaseModel):
     """Near-duplicate and contamination settings (the defaults follow datatrove/NeMo practice)."""
 
@@ -76,6 +101,7 @@ class DedupConfig(BaseModel):
     verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches the threshold
     previous_index: str | None = Field(None, description="`dedup/_index` folder of a previous corpus version")
     batch_rows: int = Field(5_000, gt=0)
+    decontam: DecontamSettings = DecontamSettings()
     # scheduling only (not part of the fingerprint): cluster on Spark when the run's engine is Spark
     spark_shuffle_partitions: int | None = None
 
@@ -83,6 +109,13 @@ class DedupConfig(BaseModel):
         from corpus.dedup.lsh import lsh_params  # noqa: PLC0415
 
         return lsh_params(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
+
+
+def _expand(path: str) -> Path:
+    """`{shared}` in configured paths is the shared data folder (as in ingest source paths)."""
+    from jobs.config import shared_data_dir  # noqa: PLC0415  (jobs.config imports this module)
+
+    return Path(path.replace("{shared}", str(shared_data_dir())))
 
 
 def index_meta(cfg: DedupConfig) -> dict:
@@ -113,18 +146,66 @@ def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
 class DedupStage(Stage):
     name = "dedup"
 
-    def __init__(self, cfg: DedupConfig, refine_dir: Path, engine: Any = None, decontam: Any = None):
+    def __init__(
+        self, cfg: DedupConfig, refine_dir: Path, engine: Any = None, ingest_dir: Path | None = None
+    ):
         self.cfg = cfg
         self.refine_dir = refine_dir
         self.engine = engine  # SparkEngine: cluster in Spark; anything else: on this node
-        self.decontam = decontam  # optional corpus.dedup.decontam index, built on the driver
+        self.ingest_dir = ingest_dir  # where ingested eval datasets (qa_items, conversations) are found
         self._hasher: Any = None
+
+    @cached_property
+    def eval_sources(self) -> tuple[list[Path], list[str]]:
+        """(eval files and ingested eval parts that exist, optional files that are missing)."""
+        d = self.cfg.decontam
+        found: list[Path] = []
+        missing: list[str] = []
+        if not d.enabled:
+            return found, missing
+        for ds in d.eval_datasets:
+            if self.ingest_dir is not None and (self.ingest_dir / ds).exists():
+                found += sorted((self.ingest_dir / ds).glob("part-*.parquet"))
+        for f in d.files:
+            p = _expand(f.path)
+            if p.is_file():
+                found.append(p)
+            elif f.optional:
+                missing.append(str(p))
+            else:
+                raise FileNotFoundError(
+                    f"dedup.decontam.files: {p} not found (set optional: true to skip it)"
+                )
+        return found, missing
+
+    @cached_property
+    def decontam(self) -> Any:
+        """The evaluation n-gram index, built once on the driver (None when there is no eval data)."""
+        from corpus.dedup import decontam as D  # noqa: PLC0415
+
+        files, _ = self.eval_sources
+        if not files:
+            return None
+        items: list = []
+        d = self.cfg.decontam
+        for ds in d.eval_datasets:
+            parts = [p for p in files if self.ingest_dir is not None and p.parent == self.ingest_dir / ds]
+            if parts:
+                table = pa.concat_tables([pq.read_table(p) for p in parts])
+                reader = D.eval_items_from_qa if ds == "qa_items" else D.eval_items_from_conversations
+                items += reader(table, origin=str(self.ingest_dir / ds))
+        for f in d.files:
+            if (p := _expand(f.path)).is_file():
+                items += D.eval_items_from_file(p, f.eval_set, f.text_field, f.id_field, f.part_fields)
+        cfg = D.DecontamConfig(ngram=d.ngram, min_tokens=d.min_tokens, min_matches=d.min_matches)
+        return D.DecontamIndex.build(items, cfg)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["engine"] = None
         state["_hasher"] = None
         state.pop("parts", None)
+        state.pop("eval_sources", None)  # the built index itself travels (a few MB), its sources do not
         return state
 
     @cached_property
@@ -138,8 +219,7 @@ class DedupStage(Stage):
     def config(self) -> dict:
         cfg = self.cfg.model_dump(mode="json", exclude={"spark_shuffle_partitions", "batch_rows"})
         cfg["lsh"] = list(self.cfg.lsh())
-        if self.decontam is not None:
-            cfg["decontam"] = self.decontam.fingerprint()
+        cfg["decontam_missing_files"] = self.eval_sources[1]
         return cfg
 
     def input_files(self) -> list[Path]:
@@ -147,11 +227,12 @@ class DedupStage(Stage):
         if self.cfg.previous_index:
             p = Path(self.cfg.previous_index)
             prev = sorted(p.glob("*.parquet")) + ([p / INDEX_META] if (p / INDEX_META).exists() else [])
-        return [p for _, p in self.parts] + prev
+        return [p for _, p in self.parts] + prev + self.eval_sources[0]
 
     def plan(self) -> list[tuple[str, Path]]:
         if self.cfg.previous_index:  # fail before any work if the index is unusable
             read_previous_index(Path(self.cfg.previous_index), self.cfg).num_rows  # noqa: B018
+        _ = self.decontam  # built here, on the driver, and shipped with the stage
         return self.parts
 
     # ------------------------------------------------------------------ tasks
@@ -171,6 +252,13 @@ class DedupStage(Stage):
         tmp = out_path.with_name(out_path.name + ".inprogress")
         stats: Counter[str] = Counter()
         row0 = 0
+        index = self.decontam
+        min_matches = self.cfg.decontam.min_matches
+        report = None
+        if index is not None:
+            from corpus.dedup.decontam import DecontamReport  # noqa: PLC0415
+
+            report = DecontamReport.for_index(index)
         pf = pq.ParquetFile(part)
         cols = ["doc_id", "source", "text", "domain_score"]
         with pq.ParquetWriter(tmp, SKETCH_SCHEMA, **PARQUET_WRITE_OPTIONS) as writer:
@@ -180,7 +268,12 @@ class DedupStage(Stage):
                 n = len(texts)
                 has_sig = (sk.n_shingles > 0) if near else np.zeros(n, dtype=bool)
                 keys = band_keys(sk.signatures, bands, rows)
-                hits = self.decontam.scan_ids(texts) if self.decontam is not None else [[] for _ in texts]
+                hits = [[] for _ in texts]
+                if index is not None:
+                    scans = index.scan(texts)
+                    hits = [[f"{h.eval_set}/{h.item_id}" for h in dh.hits if h.contaminates(min_matches)]
+                            for dh in scans]  # fmt: skip
+                    report.add(batch.column("doc_id").to_pylist(), scans)
                 stats["rows"] += n
                 stats["no_tokens"] += int((sk.n_tokens == 0).sum())
                 stats["shorter_than_ngram"] += int(((sk.n_tokens > 0) & (sk.n_tokens < self.cfg.ngram)).sum())
@@ -199,8 +292,13 @@ class DedupStage(Stage):
                 row0 += n
         os.replace(tmp, out_path)
         result = {"rows_in": row0, "rows_out": row0, "dataset": dataset, **dict(stats)}
+        if report is not None:
+            result["decontam"] = report.to_dict()
         save_task_stats(work_dir, task_index, result)
         return {"rows_in": row0, "rows_out": row0}
+
+    def _decontam_summary(self, task_stats: list[dict]) -> dict:
+        return _decontam_summary_impl(self, task_stats)
 
     # ------------------------------------------------------------------ global pass
     def finalize(self, work_dir: Path) -> StageCounts:
@@ -221,8 +319,7 @@ class DedupStage(Stage):
             summary["tasks"] = _sum_task_stats(task_stats)
             summary["lsh"] = {"threshold": self.cfg.threshold, "num_perm": self.cfg.num_perm,
                               "bands": self.cfg.lsh()[0], "rows": self.cfg.lsh()[1], "ngram": self.cfg.ngram}  # fmt: skip
-            if self.decontam is not None:
-                summary["decontamination"] = self.decontam.report_for(work_dir / SKETCH_DIR)
+            summary["decontamination"] = self._decontam_summary(task_stats)
             (work_dir / "_report.json").write_bytes(
                 orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
             )
@@ -239,11 +336,30 @@ class DedupStage(Stage):
                     d, "dedup_attributes", "`music-corpus` dedup stage (`jobs/stages/dedup.py`, `corpus/dedup`)",
                     notes=[f"Aligned row by row with `refine/{ds}/` parts of the same name. See `../_report.md`."],
                 )  # fmt: skip
-        idx_rows = sum(
-            pq.ParquetFile(f).metadata.num_rows for f in (work_dir / INDEX_DIR).glob("part-*.parquet")
-        )
+        idx_rows = sum(pq.ParquetFile(f).metadata.num_rows for f in (work_dir / INDEX_DIR).glob("*.parquet"))
         counts.datasets["dedup_index"] = idx_rows
         return counts
+
+
+def _decontam_summary_impl(stage: DedupStage, task_stats: list[dict]) -> dict:
+    from corpus.dedup.decontam import DecontamReport  # noqa: PLC0415
+
+    files, missing = stage.eval_sources
+    if stage.decontam is None:
+        why = "disabled" if not stage.cfg.decontam.enabled else "no evaluation data found"
+        return {
+            "enabled": False,
+            "markdown": f"## Decontamination\n\nNot run: {why}.",
+            "missing_files": missing,
+        }
+    report = DecontamReport.for_index(stage.decontam)
+    for st in task_stats:
+        if "decontam" in st:
+            report = report.merge(DecontamReport.from_dict(st["decontam"]))
+    md = report.to_markdown()
+    if missing:
+        md += "\n\nOptional evaluation files not found (skipped): " + ", ".join(f"`{m}`" for m in missing)
+    return {"enabled": True, "report": report.to_dict(), "markdown": md, "missing_files": missing}
 
 
 def _sum_task_stats(stats: list[dict]) -> dict:
