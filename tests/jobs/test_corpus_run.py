@@ -114,7 +114,7 @@ def test_cli_run_is_deterministic_skips_when_done_and_resumes_after_kill(tmp_pat
     # rerun: every stage is skipped and nothing changes
     p = _run_cli(a, "--engine", "inline")
     text = p.communicate(timeout=300)[0].decode()
-    assert p.returncode == 0 and text.count("skipped") == 4, text
+    assert p.returncode == 0 and text.count("skipped") == 5, text
     # kill -9 in the middle of ingest, then rerun: same outputs as a clean run
     p = _run_cli(k, "--engine", "inline")
     deadline = time.time() + 120

@@ -74,7 +74,7 @@ def test_new_threshold_reruns_only_select(demo, tmp_path):
     strict = cfg.model_copy(update={"select": cfg.select.model_copy(update={"domain": cfg.select.domain.model_copy(update={"kind": "hard", "threshold": 0.9})})})
     report = run_corpus(strict, engine=LocalEngine())
     status = {r.stage: r.status for r in report.results}
-    assert status == {"sample": "skipped", "ingest": "skipped", "refine": "skipped", "select": "ran"}
+    assert status == {"sample": "skipped", "ingest": "skipped", "refine": "skipped", "dedup": "skipped", "select": "ran"}
     assert report.results[-1].manifest["rows_out"] < results["select"].manifest["rows_out"]
 
 
@@ -115,7 +115,7 @@ def test_spark_run_gives_the_same_outputs_for_every_stage(demo, tmp_path, spark)
     _, results, cfg = demo
     spark_out = tmp_path / "out"
     run_corpus(cfg.model_copy(update={"out": str(spark_out)}), engine=SparkEngine(spark))
-    for stage in ("ingest", "refine", "select"):
+    for stage in ("ingest", "refine", "dedup", "select"):
         # compare with the manifests of the fixture's own run: a later test re-runs select in its folder
         b = json.loads((spark_out / stage / "_manifest.json").read_text())["outputs"]
         assert results[stage].manifest["outputs"] == b, stage
