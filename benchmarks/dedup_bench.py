@@ -226,49 +226,48 @@ def bench_catalog(shared: Path) -> dict:
 
 
 def bench_signatures(shared: Path | None, n: int = 2000) -> dict:
+    """Per-document signature cost at 128 and 256 permutations (same word 5-gram shingles everywhere)."""
     from datasketch import MinHash
+    from datatrove.data import Document
+    from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 
-    from corpus.dedup.lsh import band_keys
+    from corpus.dedup.lsh import band_keys, lsh_params
     from corpus.dedup.minhash import MinHasher
     from corpus.dedup.text import reference_tokens
 
     if shared is not None:
-        texts = [
-            json.loads(line)["text"]
-            for line in (shared / "web_crawl_samples" / "c4_en_validation_2k.jsonl").open()
-        ]
+        texts = [json.loads(line)["text"] for line in (shared / "web_crawl_samples" / "c4_en_validation_2k.jsonl").open()]
     else:
         texts, _ = demo_documents(2000)
     texts = texts[:n]
     nbytes = sum(len(t.encode()) for t in texts)
-    mh = MinHasher(128, 5, 1)
-    mh.sketch(texts[:20])
-    t0 = time.perf_counter()
-    sk = mh.sketch(texts)
-    band_keys(sk.signatures, 16, 8)
-    ours = time.perf_counter() - t0
-    m = min(n, 500)
-    t0 = time.perf_counter()
-    for t in texts[:m]:
-        toks = reference_tokens(t)
-        sh = [" ".join(toks[i : i + 5]).encode() for i in range(max(1, len(toks) - 4))]
-        MinHash(num_perm=128, seed=1).update_batch(sh)
-    ds = (time.perf_counter() - t0) / m * n
-    from datatrove.data import Document
-    from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
-
-    folder = OUT / "datatrove_sigs"
-    shutil.rmtree(folder, ignore_errors=True)
-    step = MinhashDedupSignature(output_folder=str(folder), config=MinhashConfig(n_grams=5, num_buckets=16,
-                                                                                 hashes_per_bucket=8))  # fmt: skip
-    docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
-    t0 = time.perf_counter()
-    step.run(iter(docs), rank=0, world_size=1)
-    dt = time.perf_counter() - t0
-    res = {"docs": n, "mean_bytes": round(nbytes / n), "ours_us_per_doc": round(ours / n * 1e6, 1),
-           "datasketch_us_per_doc": round(ds / n * 1e6, 1), "datatrove_us_per_doc": round(dt / n * 1e6, 1),
-           "x_vs_datasketch": round(ds / ours, 1), "x_vs_datatrove": round(dt / ours, 1)}  # fmt: skip
-    print(f"[dedup] signatures (128 perms, word 5-grams, one core): {res}", flush=True)
+    res: dict = {"docs": n, "mean_bytes": round(nbytes / n)}
+    for perms in (128, 256):
+        mh = MinHasher(perms, 5, 1)
+        mh.sketch(texts[:20])
+        t0 = time.perf_counter()
+        sk = mh.sketch(texts)
+        band_keys(sk.signatures, *lsh_params(THRESHOLD, perms, 0.1, 0.9))
+        ours = time.perf_counter() - t0
+        m = min(n, 500)
+        t0 = time.perf_counter()
+        for t in texts[:m]:
+            toks = reference_tokens(t)
+            sh = [" ".join(toks[i : i + 5]).encode() for i in range(max(1, len(toks) - 4))]
+            MinHash(num_perm=perms, seed=1).update_batch(sh)
+        ds = (time.perf_counter() - t0) / m * n
+        folder = OUT / "datatrove_sigs"
+        shutil.rmtree(folder, ignore_errors=True)
+        cfg = MinhashConfig(n_grams=5, num_buckets=perms // 8, hashes_per_bucket=8)
+        step = MinhashDedupSignature(output_folder=str(folder), config=cfg)
+        docs = [Document(text=t, id=str(i)) for i, t in enumerate(texts)]
+        t0 = time.perf_counter()
+        step.run(iter(docs), rank=0, world_size=1)
+        dt = time.perf_counter() - t0
+        res[str(perms)] = {"ours_us_per_doc": round(ours / n * 1e6, 1), "datasketch_us_per_doc": round(ds / n * 1e6, 1),
+                           "datatrove_us_per_doc": round(dt / n * 1e6, 1), "x_vs_datasketch": round(ds / ours, 1),
+                           "x_vs_datatrove": round(dt / ours, 1)}  # fmt: skip
+        print(f"[dedup] signatures ({perms} perms, word 5-grams, one process): {res[str(perms)]}", flush=True)
     return res
 
 
