@@ -221,6 +221,17 @@ def bench_catalog(shared: Path) -> dict:
     )
     out = {"spotify_rows": len(spotify), "repeated_track_rows": repeated, "repeats_clustered": found,
            "pairs_in_clusters": len(pred)}  # fmt: skip
+    # the same song across sources: "<title> by <artist>" from Spotify, Billboard year-end and MSD
+    sources: list[tuple[str, str]] = [("spotify", t) for t in dict.fromkeys(texts)]
+    sources += [("billboard", f"{r['song']} by {r['artist_all']}")
+                for r in rows(shared / "billboard_year_end_hot100" / "billboard_year_end_1959_2019.csv")]
+    sources += [("msd", f"{r['title']} by {r['artist.name']}")
+                for r in rows(shared / "msd_subset_corgis_music" / "music.csv") if r.get("title")]
+    pred, _ = predicted_pairs([t for _, t in sources])
+    cross = {(sources[a][0], sources[b][0]) for a, b in pred if sources[a][0] != sources[b][0]}
+    n_cross = sum(1 for a, b in pred if sources[a][0] != sources[b][0])
+    out["cross_source"] = {"rows": len(sources), "cross_source_pairs": n_cross,
+                           "source_pairs": sorted("+".join(sorted(c)) for c in cross)}  # fmt: skip
     print(f"[dedup] spotify catalog: {out}", flush=True)
     return out
 
