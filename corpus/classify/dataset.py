@@ -4,6 +4,10 @@ Steps (each counted per source in `stats.json`): read every source, clean label 
 sources with the music lexicon (drop short items with any music term; relabel web chunks that are
 clearly about music), drop exact duplicates and label conflicts, cap each source, balance the two
 classes, and split by a hash of the normalised text (stable across runs and seeds).
+
+Optional sources outside shared/data, the only Chinese non-music text available (`BuildConfig.zh_locale_dir`:
+Chinese gettext catalogs; `BuildConfig.zh_vocab_dict`: jieba's word-frequency dictionary), are used when
+present; when absent the build goes on without them and `stats.json` says so under `optional_sources`.
 """
 
 from __future__ import annotations
@@ -13,12 +17,22 @@ import json
 import logging
 import os
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corpus.classify.lexicon import music_hits
-from corpus.classify.sources import MUSIC, OTHER, READERS, Example
+from corpus.classify.sources import (
+    MUSIC,
+    OTHER,
+    READERS,
+    ZH_LOCALE_DIR,
+    Example,
+    SourceUnavailable,
+    read_zh_locale_messages,
+    read_zh_vocab_bags,
+)
 from corpus.classify.text import prepare_text
 
 log = logging.getLogger(__name__)
@@ -44,6 +58,13 @@ class BuildConfig:
     valid_pct: int = 10
     test_pct: int = 10
     min_chars: int = 3
+    # Chinese non-music text from the system's gettext catalogs (optional; None or a missing folder: skipped).
+    zh_locale_dir: str | None = ZH_LOCALE_DIR
+    zh_locale_max: int = 3500  # cap for that source, so software messages do not dominate the Chinese side
+    # General Chinese vocabulary bags from a jieba-format dictionary: "jieba" = the installed jieba's dict.txt,
+    # a path = that file, None = off. Skipped when jieba / the file is missing.
+    zh_vocab_dict: str | None = "jieba"
+    zh_vocab_n: int = 2500
 
 
 def split_of(text_key: str, valid_pct: int = 10, test_pct: int = 10) -> str:
@@ -72,6 +93,15 @@ def clean_label_noise(ex: Example, relabel_min_hits: int = 3) -> tuple[Example |
     return None, "drop_leak"
 
 
+def _optional_sources(cfg: BuildConfig) -> list[tuple[str, str | None, Callable[[], Iterable[Example]]]]:
+    """(name, configured path or None when disabled, reader) for the optional sources."""
+    vocab = None if cfg.zh_vocab_dict in (None, "", "jieba") else cfg.zh_vocab_dict
+    return [
+        ("zh_locale_messages", cfg.zh_locale_dir, lambda: read_zh_locale_messages(cfg.zh_locale_dir or "")),
+        ("zh_vocab_bags", cfg.zh_vocab_dict, lambda: read_zh_vocab_bags(vocab, n=cfg.zh_vocab_n)),
+    ]
+
+
 @dataclass
 class SourceStats:
     read: int = 0
@@ -98,11 +128,26 @@ def build_training_set(shared_dir: str | Path | None, out_dir: str | Path, seed:
     out.mkdir(parents=True, exist_ok=True)
     log.info("build_training_set config=%s data=%s", asdict(cfg), data)
 
+    sources: list[Iterable[Example]] = [reader(data) for reader in READERS.values()]
+    optional: dict[str, dict[str, Any]] = {}
+    for name, path, read in _optional_sources(cfg):
+        if not path:
+            optional[name] = {"status": "disabled"}
+            continue
+        try:
+            examples = list(read())
+        except SourceUnavailable as e:
+            log.warning("optional source %s skipped: %s", name, e)
+            optional[name] = {"status": "skipped", "path": path, "reason": str(e)}
+            continue
+        optional[name] = {"status": "used", "path": path, "read": len(examples)}
+        sources.append(examples)
+
     stats: dict[str, SourceStats] = defaultdict(SourceStats)
     by_key: dict[str, Example] = {}
     conflicts: set[str] = set()
-    for reader in READERS.values():
-        for ex in reader(data):
+    for examples in sources:
+        for ex in examples:
             st = stats[ex.source]
             st.read += 1
             key = prepare_text(ex.text)
@@ -133,9 +178,10 @@ def build_training_set(shared_dir: str | Path | None, out_dir: str | Path, seed:
         groups[(ex.source, ex.label)].append((key, ex))
     for g, items in groups.items():
         items.sort(key=lambda kv: _order_key(cfg.seed, kv[0]))
-        if len(items) > cfg.max_per_source:
-            stats[g[0]].capped += len(items) - cfg.max_per_source
-            del items[cfg.max_per_source :]
+        cap = cfg.zh_locale_max if g[0] == "zh_locale_messages" else cfg.max_per_source
+        if len(items) > cap:
+            stats[g[0]].capped += len(items) - cap
+            del items[cap:]
 
     # Balance classes: shrink every group of the larger class by the same fraction.
     totals = Counter()
@@ -166,6 +212,7 @@ def build_training_set(shared_dir: str | Path | None, out_dir: str | Path, seed:
         "config": asdict(cfg),
         "shared_dir": str(data),
         "sources": {s: asdict(v) for s, v in sorted(stats.items())},
+        "optional_sources": optional,
         "splits": {sp: dict(Counter(r["label"] for r in rs)) for sp, rs in rows.items()},
         "leaks": {
             "drop_leak": sum(v.drop_leak for v in stats.values()),

@@ -23,6 +23,7 @@ MUSIC_TERMS_EN: tuple[str, ...] = (
 # Chinese music words (no word boundaries in Chinese).
 MUSIC_TERMS_ZH: tuple[str, ...] = (
     "音乐", "歌曲", "专辑", "乐队", "歌手", "演唱会", "巡演", "乐器", "旋律", "作曲", "歌词", "唱片", "乐团",
+    "乐曲", "曲目", "演唱", "演奏", "钢琴", "吉他", "乐谱", "交响", "合唱", "声乐", "歌唱",
 )
 
 _EN = re.compile(r"\b(" + "|".join(MUSIC_TERMS_EN) + r")\b", re.IGNORECASE)

@@ -67,6 +67,8 @@ class ScoringConfig:
     "length_weighted_mean" (those barely move the ~2 KB demo documents off their whole-text score);
     300/100 raised English demo accuracy 0.774 -> 0.941 (precision 0.999) while the held-out test split
     (mostly short texts) kept F1 0.975. Smaller windows (200) start to cost precision and test F1.
+    (Measured before the Chinese "other" sources were added; the current model keeps these defaults,
+    threshold 0.5562: English demo accuracy 0.941, Chinese 0.998, test F1 0.977.)
     """
 
     window_chars: int = 300

@@ -63,7 +63,7 @@ class DomainWeightConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: str = Field("linear", pattern="^(hard|linear|logistic)$")
-    threshold: float = 0.41  # hard: keep at or above (the shipped model's meta.json threshold, max F1 on valid)
+    threshold: float = 0.556  # hard: keep at or above (the shipped model's meta.json threshold, max F1 on valid)
     t0: float = 0.2  # linear: weight 0 at or below t0 ...
     t1: float = 0.8  # ... rising to 1 at t1
     floor: float = 0.0
