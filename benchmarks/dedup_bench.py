@@ -223,10 +223,15 @@ def bench_catalog(shared: Path) -> dict:
            "pairs_in_clusters": len(pred)}  # fmt: skip
     # the same song across sources: "<title> by <artist>" from Spotify, Billboard year-end and MSD
     sources: list[tuple[str, str]] = [("spotify", t) for t in dict.fromkeys(texts)]
-    sources += [("billboard", f"{r['song']} by {r['artist_all']}")
-                for r in rows(shared / "billboard_year_end_hot100" / "billboard_year_end_1959_2019.csv")]
-    sources += [("msd", f"{r['title']} by {r['artist.name']}")
-                for r in rows(shared / "msd_subset_corgis_music" / "music.csv") if r.get("title")]
+    sources += [
+        ("billboard", f"{r['song']} by {r['artist_all']}")
+        for r in rows(shared / "billboard_year_end_hot100" / "billboard_year_end_1959_2019.csv")
+    ]
+    sources += [
+        ("msd", f"{r['title']} by {r['artist.name']}")
+        for r in rows(shared / "msd_subset_corgis_music" / "music.csv")
+        if r.get("title")
+    ]
     pred, _ = predicted_pairs([t for _, t in sources])
     cross = {(sources[a][0], sources[b][0]) for a, b in pred if sources[a][0] != sources[b][0]}
     n_cross = sum(1 for a, b in pred if sources[a][0] != sources[b][0])
@@ -247,7 +252,10 @@ def bench_signatures(shared: Path | None, n: int = 2000) -> dict:
     from corpus.dedup.text import reference_tokens
 
     if shared is not None:
-        texts = [json.loads(line)["text"] for line in (shared / "web_crawl_samples" / "c4_en_validation_2k.jsonl").open()]
+        texts = [
+            json.loads(line)["text"]
+            for line in (shared / "web_crawl_samples" / "c4_en_validation_2k.jsonl").open()
+        ]
     else:
         texts, _ = demo_documents(2000)
     texts = texts[:n]
@@ -356,9 +364,8 @@ def bench_spark(sizes: list[int]) -> dict:
         if p.returncode:
             raise RuntimeError(p.stderr[-3000:])
         child = json.loads(p.stdout.strip().splitlines()[-1])
-        jvm = _jvm_note()
         r = {"docs": n_docs, "mb": round(nbytes / 1e6), **child, "s_per_gb": round(child["wall_s"] / (nbytes / 1e9), 1),
-             "process_s": round(time.perf_counter() - t0, 1), **jvm}  # fmt: skip
+             "process_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
         res[f"{size >> 20}MB"] = r
         print(f"[dedup] spark dedup {r['mb']:,} MB ({n_docs:,} docs): {r}", flush=True)
     keys = list(res)
@@ -368,12 +375,6 @@ def bench_spark(sizes: list[int]) -> dict:
                          "driver_memory": round(b["driver_python_peak_mb"] / a["driver_python_peak_mb"], 2)}  # fmt: skip
         print(f"[dedup] growth {keys[0]} -> {keys[1]}: {res['growth']}", flush=True)
     return res
-
-
-def _jvm_note() -> dict:
-    return {
-        "driver_jvm": "spark.driver.memory=2g (fixed heap: the run fails rather than grows if the driver collects)"
-    }
 
 
 def parse_size(s: str) -> int:

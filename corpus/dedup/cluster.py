@@ -19,6 +19,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from corpus.dedup.minhash import estimate_jaccard
+
 # per-document statuses written by the dedup stage (select drops all but unique/kept)
 UNIQUE, KEPT = "unique", "kept"
 EXACT_DUP, NEAR_DUP, PREVIOUS, DUP_ID, NO_TOKENS = (
@@ -46,7 +48,7 @@ def estimated_jaccard(signatures: np.ndarray, src: np.ndarray, dst: np.ndarray) 
     out = np.empty(len(src), dtype=np.float64)
     for s in range(0, len(src), _VERIFY_BLOCK):
         e = s + _VERIFY_BLOCK
-        out[s:e] = (signatures[src[s:e]] == signatures[dst[s:e]]).mean(axis=1)
+        out[s:e] = estimate_jaccard(signatures[src[s:e]], signatures[dst[s:e]])
     return out
 
 

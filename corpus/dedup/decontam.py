@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from corpus.dedup.text import _K, _K_INV, MAX_BATCH_CHARS, _token_hashes
+from corpus.dedup.text import batch_slices, k_powers, token_stream
 from corpus.ingest.readers import detect_format, open_parquet, read_csv, read_jsonl, read_parquet
 
 log = logging.getLogger(__name__)
@@ -234,19 +234,6 @@ def eval_items_from_file(
 # ----------------------------------------------------------------------------- token windows
 
 
-def _slices(texts: Sequence[str]) -> Iterator[tuple[int, int]]:
-    """[start, stop) ranges of about MAX_BATCH_CHARS characters (at least one text each): numpy
-    temporaries stay in cache, and memory stays bounded whatever the batch size."""
-    start = 0
-    while start < len(texts):
-        stop, chars = start, 0
-        while stop < len(texts) and (stop == start or chars + len(texts[stop]) < MAX_BATCH_CHARS):
-            chars += len(texts[stop]) + 1
-            stop += 1
-        yield start, stop
-        start = stop
-
-
 @dataclass(frozen=True)
 class _Tokens:
     """Token hashes h of some texts, concatenated, as prefix sums P[i] = sum_{j<i} h_j K^-j: the value of
@@ -275,26 +262,11 @@ class _Tokens:
             )
 
 
-def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(K^i, K^-i) for i < n, modulo 2^64."""
-    powers = np.empty(n, np.uint64)
-    inverse = np.empty(n, np.uint64)
-    if n:
-        with np.errstate(over="ignore"):
-            powers[0], powers[1:] = 1, _K
-            np.cumprod(powers, out=powers)
-            inverse[0], inverse[1:] = 1, _K_INV
-            np.cumprod(inverse, out=inverse)
-    return powers, inverse
-
-
 def _tokenize(texts: Sequence[str]) -> _Tokens:
-    th, starts = _token_hashes("\x00".join(texts))
-    bounds = np.cumsum([len(t) + 1 for t in texts], dtype=np.int64)
-    doc = np.searchsorted(bounds, starts, side="right").astype(np.int64)
+    th, doc = token_stream(list(texts))
     offsets = np.zeros(len(texts) + 1, np.int64)
     np.cumsum(np.bincount(doc, minlength=len(texts)), out=offsets[1:])
-    powers, inverse = _powers(len(th))
+    powers, inverse = k_powers(len(th))
     prefix = np.zeros(len(th) + 1, np.uint64)
     with np.errstate(over="ignore"):
         np.cumsum(th * inverse, out=prefix[1:])
@@ -433,7 +405,7 @@ def _item_ngrams(
     lens, vals, owners = [], [], []
     text_key = np.zeros(len(kept), np.uint64)  # value of an item's whole text: tells texts apart
     short: list[tuple[int, int, int, bool]] = []  # (item, length, value, is a part)
-    for a, b in _slices(seg_text):
+    for a, b in batch_slices(seg_text):
         tok = _tokenize(seg_text[a:b])
         counts = np.diff(tok.offsets)
         if tok.size >= n:
@@ -585,7 +557,7 @@ class DecontamIndex:
         out = [NO_HITS] * len(docs)
         if not self.groups:
             return out
-        for a, b in _slices(docs):
+        for a, b in batch_slices(docs):
             for d, hits in self._scan_slice(docs[a:b]).items():
                 out[a + d] = hits
         return out

@@ -22,9 +22,7 @@ from functools import cache
 
 import numpy as np
 
-_K = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+from corpus.dedup.text import _K, mix64
 
 
 @cache
@@ -58,10 +56,5 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
             for c in range(j * rows, (j + 1) * rows):
                 acc *= _K
                 acc += sig[:, c]
-            acc ^= acc >> np.uint64(30)
-            acc *= _M1
-            acc ^= acc >> np.uint64(27)
-            acc *= _M2
-            acc ^= acc >> np.uint64(31)
-            out[:, j] = acc
+            out[:, j] = mix64(acc)
     return out.view(np.int64)

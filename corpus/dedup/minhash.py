@@ -94,3 +94,10 @@ class MinHasher:
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
     """Row-wise share of equal MinHash values: the unbiased Jaccard estimate of each pair."""
     return (sig_a == sig_b).mean(axis=-1)
+
+
+def signatures_from_binary(values: list[bytes], num_perm: int) -> np.ndarray:
+    """(n, num_perm) uint32 signatures from their stored form (little-endian bytes, as in the index)."""
+    if not values:
+        return np.empty((0, num_perm), dtype=np.uint32)
+    return np.frombuffer(b"".join(values), dtype="<u4").reshape(-1, num_perm)

@@ -16,8 +16,8 @@ the same tokens for tests.
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,9 +26,6 @@ import xxhash
 
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 _CJK_ASTRAL = (0x20000, 0x2FA1F)  # CJK extension B onwards (astral code points outside it are not tokens)
-_CJK_CLASS = (
-    "".join(f"{chr(a)}-{chr(b)}" for a, b in _CJK_RANGES) + f"{chr(_CJK_ASTRAL[0])}-{chr(_CJK_ASTRAL[1])}"
-)
 
 SEP, WORD, CJK = 0, 1, 2
 _K = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hashes
@@ -90,14 +87,8 @@ def reference_tokens(text: str) -> list[str]:
     return out
 
 
-_REF_CJK = re.compile(f"[{_CJK_CLASS}]")
-
-
-def has_cjk(text: str) -> bool:
-    return _REF_CJK.search(text) is not None
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (element-wise, uint64): spreads polynomial hashes over all 64 bits."""
     x = x ^ (x >> np.uint64(30))
     x = x * _M1
     x = x ^ (x >> np.uint64(27))
@@ -121,6 +112,38 @@ class BatchNgrams:
 
     def of(self, i: int) -> np.ndarray:
         return self.hashes[self.offsets[i] : self.offsets[i + 1]]
+
+
+def k_powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K^i, K^-i) modulo 2^64 for i < n (K is odd, so invertible): the polynomial hashes' weights."""
+    powers = np.empty(n, dtype=np.uint64)
+    inverse = np.empty(n, dtype=np.uint64)
+    if n:
+        with np.errstate(over="ignore"):
+            powers[0], powers[1:] = 1, _K
+            np.cumprod(powers, out=powers)
+            inverse[0], inverse[1:] = 1, _K_INV
+            np.cumprod(inverse, out=inverse)
+    return powers, inverse
+
+
+def batch_slices(texts: list[str] | tuple[str, ...]) -> Iterator[tuple[int, int]]:
+    """[start, stop) ranges of about MAX_BATCH_CHARS characters (at least one text each)."""
+    start = 0
+    while start < len(texts):
+        stop, chars = start, 0
+        while stop < len(texts) and (stop == start or chars + len(texts[stop]) < MAX_BATCH_CHARS):
+            chars += len(texts[stop]) + 1
+            stop += 1
+        yield start, stop
+        start = stop
+
+
+def token_stream(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(token hashes, index of the text each token belongs to) of `texts`, tokens in order."""
+    th, starts = _token_hashes("\x00".join(texts))
+    bounds = np.cumsum([len(t) + 1 for t in texts], dtype=np.int64)  # character ends in the joined string
+    return th, np.searchsorted(bounds, starts, side="right").astype(np.int64)
 
 
 def _token_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -150,21 +173,14 @@ def _token_hashes(text: str) -> tuple[np.ndarray, np.ndarray]:
     if len(starts) == 0:
         return np.empty(0, np.uint64), starts
     L = len(cps)
+    powers, inverse = k_powers(L)
     with np.errstate(over="ignore"):
-        powers = np.empty(L, dtype=np.uint64)
-        powers[0] = 1
-        powers[1:] = _K
-        np.cumprod(powers, out=powers)
-        inverse = np.empty(L, dtype=np.uint64)  # K^-j mod 2^64 (K is odd, so invertible)
-        inverse[0] = 1
-        inverse[1:] = _K_INV
-        np.cumprod(inverse, out=inverse)
         prefix = np.zeros(L + 1, dtype=np.uint64)
         np.cumsum((f.astype(np.uint64) + np.uint64(1)) * powers, out=prefix[1:])
         # sum_j v_j K^j over the token, times K^-start: the same token hashes the same at any position
         tok = (prefix[ends] - prefix[starts]) * inverse[starts]
         tok += (ends - starts).astype(np.uint64)
-        return _mix64(tok), starts
+        return mix64(tok), starts
 
 
 def _combine(th: np.ndarray, n: int, k: int) -> np.ndarray:
@@ -175,22 +191,12 @@ def _combine(th: np.ndarray, n: int, k: int) -> np.ndarray:
             acc *= _K
             acc += th[j : j + k]
         acc += np.uint64(n)
-        return _mix64(acc)
+        return mix64(acc)
 
 
 def batch_ngrams(texts: list[str], n: int) -> BatchNgrams:
     """Token n-gram hashes and exact keys of `texts` (any size: processed in bounded slices)."""
-    parts: list[BatchNgrams] = []
-    start = 0
-    while start < len(texts) or not parts:
-        stop, chars = start, 0
-        while stop < len(texts) and (stop == start or chars + len(texts[stop]) < MAX_BATCH_CHARS):
-            chars += len(texts[stop]) + 1
-            stop += 1
-        parts.append(_batch_ngrams(texts[start:stop], n))
-        start = stop
-        if start >= len(texts):
-            break
+    parts = [_batch_ngrams(texts[a:b], n) for a, b in batch_slices(texts)] or [_batch_ngrams([], n)]
     if len(parts) == 1:
         return parts[0]
     sizes = np.concatenate([np.diff(p.offsets) for p in parts])
@@ -205,10 +211,7 @@ def batch_ngrams(texts: list[str], n: int) -> BatchNgrams:
 def _batch_ngrams(texts: list[str], n: int) -> BatchNgrams:
     m = len(texts)
     texts = [t or "" for t in texts]
-    th, starts = _token_hashes("\x00".join(texts))
-    # document of each token: character boundaries of the joined string
-    bounds = np.cumsum([len(t) + 1 for t in texts], dtype=np.int64)
-    tdoc = np.searchsorted(bounds, starts, side="right")
+    th, tdoc = token_stream(texts)
     n_tokens = np.bincount(tdoc, minlength=m).astype(np.int64)
     tok_off = np.concatenate(([0], np.cumsum(n_tokens)))
     keys = [xxhash.xxh3_128_digest(th[tok_off[i] : tok_off[i + 1]].tobytes()) for i in range(m)]

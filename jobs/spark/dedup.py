@@ -36,16 +36,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verify_batches(threshold: float, num_perm: int):
-    import numpy as np  # noqa: PLC0415
+    """mapInArrow function: keep the candidate pairs whose estimated Jaccard reaches the threshold."""
     import pyarrow as pa  # noqa: PLC0415
+
+    from corpus.dedup.minhash import estimate_jaccard, signatures_from_binary  # noqa: PLC0415
 
     def run(batches):
         for b in batches:
             if b.num_rows == 0:
                 continue
-            sa = np.frombuffer(b"".join(b.column("sig_a").to_pylist()), dtype="<u4").reshape(-1, num_perm)
-            sb = np.frombuffer(b"".join(b.column("sig_b").to_pylist()), dtype="<u4").reshape(-1, num_perm)
-            keep = (sa == sb).mean(axis=1) >= threshold
+            sa = signatures_from_binary(b.column("sig_a").to_pylist(), num_perm)
+            sb = signatures_from_binary(b.column("sig_b").to_pylist(), num_perm)
+            keep = estimate_jaccard(sa, sb) >= threshold
             yield pa.RecordBatch.from_arrays(
                 [b.column("a").filter(keep), b.column("b").filter(keep)], ["a", "b"]
             )
@@ -54,17 +56,15 @@ def _verify_batches(threshold: float, num_perm: int):
 
 
 def _band_batches(num_perm: int, bands: int, rows: int):
-    import numpy as np  # noqa: PLC0415
+    """mapInArrow function: LSH band keys of stored signatures (previous-index nodes carry none)."""
     import pyarrow as pa  # noqa: PLC0415
 
     from corpus.dedup.lsh import band_keys  # noqa: PLC0415
+    from corpus.dedup.minhash import signatures_from_binary  # noqa: PLC0415
 
     def run(batches):
         for b in batches:
-            sig = np.frombuffer(b"".join(b.column("signature").to_pylist()), dtype="<u4").reshape(
-                -1, num_perm
-            )
-            keys = band_keys(sig, bands, rows) if len(sig) else np.empty((0, bands), np.int64)
+            keys = band_keys(signatures_from_binary(b.column("signature").to_pylist(), num_perm), bands, rows)
             arr = pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), bands).cast(
                 pa.list_(pa.int64())
             )
@@ -146,6 +146,7 @@ def _write_parts(stage_parts: list[tuple[str, str]], work_dir: str):
 
 def cluster_in_spark(spark, stage: Any, work_dir: Path) -> dict:
     import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
     from pyspark.sql import Window  # noqa: PLC0415
     from pyspark.sql import functions as F  # noqa: PLC0415
 
@@ -155,7 +156,7 @@ def cluster_in_spark(spark, stage: Any, work_dir: Path) -> dict:
         PREVIOUS_PREFIX,
         SKETCH_DIR,
         copy_previous_index,
-        read_previous_index,
+        previous_index_files,
         write_part_outputs,
     )  # fmt: skip
     from schemas import get_schema  # noqa: PLC0415
@@ -175,13 +176,10 @@ def cluster_in_spark(spark, stage: Any, work_dir: Path) -> dict:
         F.when(F.isnan("score") | F.col("score").isNull(), F.lit(float("-inf"))).otherwise(F.col("score")).alias("score"),
         "n_chars", F.lit(False).alias("is_prev"),
     )  # fmt: skip
-    n_prev = 0
-    if cfg.previous_index:
-        n_prev = read_previous_index(
-            Path(cfg.previous_index), cfg
-        ).num_rows  # checks settings; small metadata read
+    prev_files = previous_index_files(Path(cfg.previous_index), cfg) if cfg.previous_index else []
+    n_prev = sum(pq.ParquetFile(f).metadata.num_rows for f in prev_files)  # footers only
     if n_prev:
-        prev = spark.read.parquet(*[str(p) for p in sorted(Path(cfg.previous_index).glob("*.parquet"))])
+        prev = spark.read.parquet(*[str(p) for p in prev_files])
         prev = prev.select(F.concat(F.lit(PREVIOUS_PREFIX), "node_id").alias("node_id"), "exact_key", "n_tokens",
                            "has_signature", "signature")  # fmt: skip
         prev_bands = prev.select("node_id", "signature").mapInArrow(

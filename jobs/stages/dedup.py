@@ -124,8 +124,9 @@ def index_meta(cfg: DedupConfig) -> dict:
             "hash": "xxh3-token-polynomial/affine32"}  # fmt: skip
 
 
-def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
-    """The previous version's index table, after checking it was built with the same MinHash settings."""
+def previous_index_files(path: Path, cfg: DedupConfig) -> list[Path]:
+    """The previous version's index files, after checking it was built with the same MinHash settings
+    (reads only `_index.json`)."""
     meta_path = path / INDEX_META
     if not meta_path.exists():
         raise FileNotFoundError(f"dedup.previous_index: {path} is not a dedup index (no {INDEX_META}); "
@@ -136,11 +137,14 @@ def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
     if diff:
         raise ValueError(f"dedup.previous_index {path} was built with other MinHash settings {diff} "
                          "(index, this run); signatures would not be comparable")  # fmt: skip
-    files = sorted(path.glob("*.parquet"))
+    return sorted(path.glob("*.parquet"))
+
+
+def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
+    """The previous version's index as one table, sorted by node id (single-node path)."""
     schema = get_schema("dedup_index").arrow_schema()
-    return (
-        pa.concat_tables([pq.read_table(f, schema=schema) for f in files]) if files else schema.empty_table()
-    )
+    tables = [pq.read_table(f, schema=schema) for f in previous_index_files(path, cfg)]
+    return pa.concat_tables(tables).sort_by("node_id") if tables else schema.empty_table()
 
 
 class DedupStage(Stage):
@@ -224,14 +228,12 @@ class DedupStage(Stage):
 
     def input_files(self) -> list[Path]:
         prev = []
-        if self.cfg.previous_index:
+        if self.cfg.previous_index:  # checked here, so an unusable index fails before any work
             p = Path(self.cfg.previous_index)
-            prev = sorted(p.glob("*.parquet")) + ([p / INDEX_META] if (p / INDEX_META).exists() else [])
+            prev = [*previous_index_files(p, self.cfg), p / INDEX_META]
         return [p for _, p in self.parts] + prev + self.eval_sources[0]
 
     def plan(self) -> list[tuple[str, Path]]:
-        if self.cfg.previous_index:  # fail before any work if the index is unusable
-            read_previous_index(Path(self.cfg.previous_index), self.cfg).num_rows  # noqa: B018
         _ = self.decontam  # built here, on the driver, and shipped with the stage
         return self.parts
 
@@ -297,9 +299,6 @@ class DedupStage(Stage):
         save_task_stats(work_dir, task_index, result)
         return {"rows_in": row0, "rows_out": row0}
 
-    def _decontam_summary(self, task_stats: list[dict]) -> dict:
-        return _decontam_summary_impl(self, task_stats)
-
     # ------------------------------------------------------------------ global pass
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
@@ -319,7 +318,7 @@ class DedupStage(Stage):
             summary["tasks"] = _sum_task_stats(task_stats)
             summary["lsh"] = {"threshold": self.cfg.threshold, "num_perm": self.cfg.num_perm,
                               "bands": self.cfg.lsh()[0], "rows": self.cfg.lsh()[1], "ngram": self.cfg.ngram}  # fmt: skip
-            summary["decontamination"] = self._decontam_summary(task_stats)
+            summary["decontamination"] = decontam_summary(self, task_stats)
             (work_dir / "_report.json").write_bytes(
                 orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
             )
@@ -341,7 +340,8 @@ class DedupStage(Stage):
         return counts
 
 
-def _decontam_summary_impl(stage: DedupStage, task_stats: list[dict]) -> dict:
+def decontam_summary(stage: DedupStage, task_stats: list[dict]) -> dict:
+    """The merged per-task decontamination reports (or why none ran), with its Markdown."""
     from corpus.dedup.decontam import DecontamReport  # noqa: PLC0415
 
     files, missing = stage.eval_sources
@@ -409,6 +409,9 @@ def cluster_locally(stage: DedupStage, work_dir: Path) -> dict:
     """Cluster all sketches in this process and write the aligned attribute parts and the index."""
     import pyarrow.compute as pc  # noqa: PLC0415
 
+    from corpus.dedup.lsh import band_keys  # noqa: PLC0415
+    from corpus.dedup.minhash import signatures_from_binary  # noqa: PLC0415
+
     cfg = stage.cfg
     t = _read_sketches(work_dir)
     n_rows = t.num_rows
@@ -425,39 +428,32 @@ def cluster_locally(stage: DedupStage, work_dir: Path) -> dict:
     ]  # first occurrence's row, per sorted row
     prev = read_previous_index(Path(cfg.previous_index), cfg) if cfg.previous_index else None
     n_prev = prev.num_rows if prev is not None else 0
-    if n_prev:  # node order must be id order: current ids, then previous ids (prefixed, so they sort last)
-        prev = prev.sort_by("node_id")
     cur = t.take(pa.array(node_rows))
-    bands, _ = cfg.lsh()
+    # nodes in id order: current ids, then previous ids (prefixed, so they sort last)
+    node_cols = ["node_id", "exact_key", "signature", "has_signature", "n_tokens", "score", "n_chars"]
+    nodes = cur.select(["doc_id", *node_cols[1:]]).rename_columns(node_cols)
+    if n_prev:
+        prev_nodes = pa.table({
+            "node_id": pa.array([PREVIOUS_PREFIX + x for x in prev.column("node_id").to_pylist()]),
+            **{c: prev.column(c) for c in node_cols[1:5]},
+            "score": pa.array(np.zeros(n_prev)), "n_chars": pa.array(np.zeros(n_prev, np.int64)),
+        })  # fmt: skip
+        nodes = pa.concat_tables([nodes, prev_nodes.cast(nodes.schema)])
 
-    def col(name: str, table: pa.Table) -> np.ndarray:
-        return table.column(name).to_numpy(zero_copy_only=False)
+    def col(name: str) -> np.ndarray:
+        return nodes.column(name).to_numpy(zero_copy_only=False)
 
-    exact = np.concatenate((np.array(cur.column("exact_key").to_pylist(), dtype="S16"),
-                            np.array(prev.column("exact_key").to_pylist() if n_prev else [], dtype="S16")))  # fmt: skip
-    sig_bytes = b"".join(cur.column("signature").to_pylist()) + (
-        b"".join(prev.column("signature").to_pylist()) if n_prev else b""
+    exact = np.array(nodes.column("exact_key").to_pylist(), dtype="S16")
+    sigs = signatures_from_binary(nodes.column("signature").to_pylist(), cfg.num_perm)
+    has_sig, has_tok = col("has_signature"), col("n_tokens") > 0
+    rep, edges = C.cluster(
+        exact, has_tok, sigs, has_sig, band_keys(sigs, *cfg.lsh()), cfg.threshold, cfg.verify
     )
-    sigs = np.frombuffer(sig_bytes, dtype="<u4").reshape(-1, cfg.num_perm)
-    has_sig = np.concatenate(
-        (col("has_signature", cur), col("has_signature", prev) if n_prev else np.zeros(0, bool))
-    )
-    has_tok = np.concatenate(
-        (col("n_tokens", cur) > 0, col("n_tokens", prev) > 0 if n_prev else np.zeros(0, bool))
-    )
-    from corpus.dedup.lsh import band_keys  # noqa: PLC0415
-
-    keys = band_keys(sigs, *cfg.lsh()) if len(sigs) else np.empty((0, bands), np.int64)
-    rep, edges = C.cluster(exact, has_tok, sigs, has_sig, keys, cfg.threshold, cfg.verify)
     is_prev = np.zeros(len(exact), dtype=bool)
     is_prev[len(node_rows) :] = True
-    score = np.concatenate((col("score", cur).astype(np.float64), np.zeros(n_prev)))
-    n_chars = np.concatenate((col("n_chars", cur), np.zeros(n_prev, np.int64)))
-    keeper, size, has_prev = C.choose(rep, score, n_chars, is_prev)
+    keeper, size, has_prev = C.choose(rep, col("score").astype(np.float64), col("n_chars"), is_prev)
     status = C.statuses(rep, keeper, size, has_prev, exact, has_tok)
-    node_ids = np.concatenate((col("doc_id", cur).astype(object),
-                               np.array([PREVIOUS_PREFIX + x for x in prev.column("node_id").to_pylist()] if n_prev else [],
-                                        dtype=object)))  # fmt: skip
+    node_ids = col("node_id").astype(object)
     # attributes per input row (back in part, row order)
     row_node = np.full(n_rows, -1, dtype=np.int64)
     row_node[node_rows] = np.arange(len(node_rows))
@@ -470,7 +466,7 @@ def cluster_locally(stage: DedupStage, work_dir: Path) -> dict:
     r_size = size[nid].astype(np.int32)
     k = keeper[nid]
     r_dup_of = np.where((k >= 0) & (k != nid), node_ids[np.maximum(k, 0)], None)
-    r_dup_of[dup_id_rows] = col("doc_id", t)[dup_id_rows]
+    r_dup_of[dup_id_rows] = t.column("doc_id").to_numpy(zero_copy_only=False)[dup_id_rows]
     in_index = np.isin(r_status, INDEX_STATUSES)  # dup-id rows are never in it (their status is duplicate_id)
     attrs = pa.table({
         "doc_id": t.column("doc_id"), "source": t.column("source"), "dataset": t.column("dataset"),

@@ -26,7 +26,7 @@ from corpus.dedup.decontam import (
     eval_items_from_qa,
     window_values,
 )
-from corpus.dedup.text import _mix64, batch_ngrams, reference_tokens  # _mix64: the finaliser
+from corpus.dedup.text import batch_ngrams, mix64, reference_tokens  # mix64: the finaliser
 from corpus.ingest.op import ingest_unit
 from corpus.ingest.sources import SourceSpec, get_adapter
 
@@ -297,7 +297,7 @@ def test_window_values_are_batch_ngrams_hashes(c4: list[str], items: list[EvalIt
         batch = batch_ngrams(texts, n)
         for i, text in enumerate(texts):
             if batch.n_tokens[i] >= n:  # shorter ones get one whole-text n-gram there, no window here
-                assert np.array_equal(_mix64(window_values(text, n)), batch.of(i))
+                assert np.array_equal(mix64(window_values(text, n)), batch.of(i))
 
 
 def test_save_load_and_pickle_round_trip(
