@@ -97,8 +97,12 @@ class IngestConfig(StrictModel):
         return v
 
 
-from jobs.stages.dedup import DedupConfig  # noqa: E402  (stage configs live with their stages)
+from jobs.stages.behavior import BehaviorStageConfig  # noqa: E402  (stage configs live with their stages)
+from jobs.stages.dedup import DedupConfig  # noqa: E402
+from jobs.stages.knowledge import KnowledgeConfig  # noqa: E402
+from jobs.stages.mix import MixConfig  # noqa: E402
 from jobs.stages.refine import RefineConfig  # noqa: E402
+from jobs.stages.relations import RelationsStageConfig  # noqa: E402
 from jobs.stages.select import SelectConfig  # noqa: E402
 
 
@@ -115,6 +119,10 @@ class RunConfig(StrictModel):
     refine: RefineConfig = RefineConfig()
     dedup: DedupConfig = DedupConfig()
     select: SelectConfig = SelectConfig()
+    behavior: BehaviorStageConfig = BehaviorStageConfig()
+    relations: RelationsStageConfig = RelationsStageConfig()
+    knowledge: KnowledgeConfig = KnowledgeConfig()
+    mix: MixConfig = MixConfig()
 
 
 class ConfigError(ValueError):

@@ -229,10 +229,13 @@ def spark_session(cfg: SparkConfig, workers: int | None = None):
         .config("spark.sql.shuffle.partitions", str(max(2 * (workers or 2), 8)))
         .config("spark.python.worker.reuse", "true")
         .config("spark.ui.showConsoleProgress", "false")
+        # ISO timestamps with a UTC instant in Parquet (the INT96 default is deprecated and zone-less)
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.driver.extraJavaOptions", "-Dlog4j.rootLogger=WARN")
     )
     for k, v in cfg.conf.items():
         b = b.config(k, v)
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per closed gateway connection otherwise
     spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

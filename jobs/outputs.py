@@ -31,6 +31,17 @@ def write_rows(path: Path, rows: list[dict], dataset: str) -> None:
     os.replace(tmp, path)
 
 
+def write_table(path: Path, table: pa.Table, dataset: str | None = None) -> None:
+    """Write an Arrow table atomically; with `dataset`, cast to (and so check against) its contract first."""
+    if dataset is not None:
+        schema = get_schema(dataset).arrow_schema()
+        table = table.select(schema.names).cast(schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".inprogress")
+    pq.write_table(table, tmp, **PARQUET_WRITE_OPTIONS)
+    os.replace(tmp, path)
+
+
 def read_task_stats(work_dir: Path, task: int) -> dict | None:
     """The stats a finished task saved, or None if it has not finished."""
     p = task_stats_path(work_dir, task)

@@ -15,14 +15,18 @@ from pathlib import Path
 from jobs.config import RunConfig
 from jobs.engines import DatatroveEngine, LocalEngine, SparkEngine, spark_session
 from jobs.stage import Engine, StageResult, run_stage
+from jobs.stages.behavior import BehaviorStage
 from jobs.stages.dedup import DedupStage
 from jobs.stages.ingest import IngestStage
+from jobs.stages.knowledge import KnowledgeStage
+from jobs.stages.mix import MixStage
 from jobs.stages.refine import RefineStage
+from jobs.stages.relations import RelationsStage
 from jobs.stages.sample import SampleStage
 from jobs.stages.select import SelectStage
 
 log = logging.getLogger("music_corpus")
-STAGES = ("sample", "ingest", "refine", "dedup", "select")
+STAGES = ("sample", "ingest", "refine", "dedup", "select", "behavior", "relations", "knowledge", "mix")
 
 
 @dataclass
@@ -79,6 +83,19 @@ def run_corpus(
         if "select" in stages:
             dedup_dir = out / "dedup" if cfg.dedup.enabled else None
             results.append(run_stage(SelectStage(cfg.select, out / "refine", dedup_dir), out, eng, force, log.info))
+        if "behavior" in stages and cfg.behavior.enabled:
+            results.append(run_stage(BehaviorStage(cfg.behavior, out / "ingest", engine=eng), out, eng, force, log.info))
+        behavior_dir = out / "behavior" if cfg.behavior.enabled else None
+        if "relations" in stages and cfg.relations.enabled:
+            stage = RelationsStage(cfg.relations, out / "ingest", behavior_dir, engine=eng, workers=cfg.workers)
+            results.append(run_stage(stage, out, eng, force, log.info))
+        if "knowledge" in stages and cfg.knowledge.enabled:
+            stage = KnowledgeStage(cfg.knowledge, out / "ingest", out / "select",
+                                   out / "relations" if cfg.relations.enabled else None)
+            results.append(run_stage(stage, out, eng, force, log.info))
+        if "mix" in stages and cfg.mix.enabled:
+            knowledge_dir = out / "knowledge" if cfg.knowledge.enabled else None
+            results.append(run_stage(MixStage(cfg.mix, knowledge_dir, behavior_dir), out, eng, force, log.info))
 
     if engine is not None:
         _run(engine)

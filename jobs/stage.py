@@ -109,6 +109,9 @@ class Stage(ABC):
     def plan(self) -> Sequence[Any]:
         """The stage's tasks, in a deterministic order; task i writes parts named by i."""
 
+    def prepare(self, work_dir: Path) -> None:
+        """One-time work before the tasks (e.g. a shuffle that groups rows by key); must be resumable."""
+
     @abstractmethod
     def run_task(self, task_index: int, work_dir: Path) -> None:
         """Run task `task_index`, writing its outputs and `_tasks/NNNNN.json` under `work_dir`."""
@@ -216,6 +219,7 @@ def run_stage(
     tasks = stage.plan()
     done = len(list((work_dir / "_tasks").glob("*.json"))) if (work_dir / "_tasks").exists() else 0
     log(f"{stage.name}: {len(tasks)} task(s) on {engine.name}" + (f", {done} already done (resuming)" if done else ""))
+    stage.prepare(work_dir)
     engine.run_tasks(stage, len(tasks), work_dir)
     counts = stage.finalize(work_dir)
     counts.check(stage.name)

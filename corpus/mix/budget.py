@@ -1,0 +1,117 @@
+"""Token budgets per (curriculum stage, mix group) and the per-document repeat counts that meet them.
+
+The seeds (MuCPT) train on about 23B tokens in three curriculum stages: stage 1 objective knowledge
+(metadata 1B, encyclopedia 1.2B, lyric descriptions 0.5B), stage 2 subjective knowledge (comments 2B,
+playlists 0.8B, relations 1.8B) and stage 3 personalized preference (user context 16B). A run keeps
+those proportions and scales them to its own size (`group_targets`).
+
+Inside a group, documents are sampled in proportion to their select weight: document d with weight
+w_d and n_d tokens gets c_d = min(max_repeats, lambda * w_d) expected copies, with lambda chosen so
+that sum(c_d * n_d) equals the group's target (`expected_copies`, exact water-filling: the heaviest
+documents hit the cap first). Expected copies become whole copies by a seeded, per-document draw
+(`whole_copies`): floor(c_d) plus one more with probability frac(c_d), so the same input and seed give
+the same mix on any engine and any partitioning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+Group = tuple[int, str]  # (curriculum stage, mix group)
+
+# MuCPT's corpus composition in tokens (stage, group) -> tokens
+SEED_BUDGETS: dict[Group, float] = {
+    (1, "metadata"): 1.0e9,
+    (1, "encyclopedia"): 1.2e9,
+    (1, "lyric_descriptions"): 0.5e9,
+    (2, "comments"): 2.0e9,
+    (2, "playlists"): 0.8e9,
+    (2, "relations"): 1.8e9,
+    (3, "user_context"): 16.0e9,
+}
+
+
+@dataclass(frozen=True)
+class GroupTarget:
+    stage: int
+    group: str
+    budget: float  # configured budget (seed scale)
+    target_tokens: float  # scaled to this run
+    available_tokens: int  # tokens of one copy of every document in the group
+
+
+def group_targets(
+    budgets: Mapping[Group, float],
+    available: Mapping[Group, int],
+    total_tokens: float | None = None,
+) -> tuple[list[GroupTarget], float]:
+    """Scale `budgets` to the run; returns the targets and the scale factor.
+
+    With `total_tokens`, the run's groups share that total in the budgets' proportions. Without it,
+    the total is the tokens available (one copy of everything), so the mix changes proportions, not
+    size. Groups with no documents get no target, and their share goes to the groups that have data
+    (the report lists them as missing). Groups present in the data but absent from `budgets` are an
+    error: every document must belong to a budgeted group."""
+    unbudgeted = sorted(g for g, n in available.items() if n > 0 and g not in budgets)
+    if unbudgeted:
+        raise ValueError(
+            f"mix: documents of {unbudgeted} have no token budget; add them to mix.budgets "
+            f"(budgeted groups: {sorted(budgets)})"
+        )
+    present = {g: b for g, b in budgets.items() if available.get(g, 0) > 0}
+    total_budget = sum(present.values())
+    if not present or total_budget <= 0:
+        return [], 0.0
+    total = float(total_tokens) if total_tokens is not None else float(sum(available[g] for g in present))
+    scale = total / total_budget
+    targets = [
+        GroupTarget(g[0], g[1], float(budgets[g]), budgets[g] * scale if g in present else 0.0, int(available.get(g, 0)))
+        for g in sorted(budgets)
+    ]
+    return targets, scale
+
+
+def expected_copies(weights: np.ndarray, n_tokens: np.ndarray, target: float, max_repeats: float) -> np.ndarray:
+    """c_d = min(max_repeats, lambda * w_d) with sum(c_d * n_d) == target (or every c_d at the cap).
+
+    Documents with weight 0 or no tokens get 0 copies."""
+    w = np.asarray(weights, dtype=np.float64)
+    n = np.asarray(n_tokens, dtype=np.float64)
+    c = np.zeros(len(w), dtype=np.float64)
+    live = (w > 0) & (n > 0)
+    if target <= 0 or not live.any():
+        return c
+    idx = np.flatnonzero(live)
+    if max_repeats * n[idx].sum() <= target:
+        c[idx] = max_repeats
+        return c
+    order = idx[np.argsort(-w[idx], kind="stable")]  # heaviest first: they reach the cap first
+    wn = w[order] * n[order]
+    # with the k heaviest capped: lambda_k = (target - cap * tokens(top k)) / weighted tokens(rest)
+    capped_tokens = np.concatenate([[0.0], np.cumsum(n[order])])[:-1]
+    rest_wn = wn[::-1].cumsum()[::-1]
+    lam = (target - max_repeats * capped_tokens) / rest_wn
+    # the first k where the (k+1)-th heaviest document is not pushed over the cap is the solution
+    ok = lam * w[order] <= max_repeats
+    k = int(np.argmax(ok))
+    c[order[:k]] = max_repeats
+    c[order[k:]] = lam[k] * w[order[k:]]
+    return c
+
+
+def uniform_draws(doc_ids: list[str], seed: int) -> np.ndarray:
+    """One uniform [0, 1) number per document id, from the id and the seed only."""
+    return np.fromiter(
+        (xxhash.xxh64_intdigest(d, seed=seed) >> 11 for d in doc_ids), dtype=np.float64, count=len(doc_ids)
+    ) / float(1 << 53)
+
+
+def whole_copies(expected: np.ndarray, doc_ids: list[str], seed: int) -> np.ndarray:
+    """floor(c) plus one with probability frac(c), drawn per document id (deterministic)."""
+    base = np.floor(expected)
+    extra = uniform_draws(doc_ids, seed) < (expected - base)
+    return (base + extra).astype(np.int64)

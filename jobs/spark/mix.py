@@ -1,0 +1,24 @@
+"""spark-submit entry point for the mix stage.
+
+    spark-submit --master yarn --py-files dist/music_platform.zip jobs/spark/mix.py --config run.yaml
+
+The curriculum mix: token budgets per stage and group, select weights, capped repeats, and the mixture report.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script by spark-submit: the repo root, not this folder,
+    sys.path[0] = str(Path(__file__).resolve().parents[2])  # goes first on the path
+
+from jobs.spark._submit import submit_main  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    return submit_main("mix", __doc__, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""The behavior stage: users' events become stage-3 training sequences (personalized preference).
+
+1. Prepare (the shuffle): every event goes to the bucket of its user, `pmod(xxhash64(user_id), n)` with
+   Spark's xxhash64 (seed 42), so a user's events all land in one bucket. With the Spark engine this is
+   a Spark job (`jobs.spark.behavior`); otherwise one streaming pass over the event parts in pyarrow.
+   Both write `_buckets/bucket=<b>/*.parquet`.
+2. Tasks (one per bucket, any engine): `corpus.behavior.events.prepare_user_events` (validation, time
+   order, duplicates, gap-based sessions) and `corpus.behavior.interleave.interleave_user` (profile +
+   (state, item, feedback) lines, chunked under `max_tokens`, profile and state as no-loss spans).
+   Outputs: `training_sequences/part-<b>`, `_sessions/part-<b>` (the sessionized events, for the
+   relations stage) and `_exclusions/part-<b>` (every dropped event id with its reason).
+3. Finalize: accounting and cards. Events in = events in sequences + dropped by reason.
+
+Items are rendered as "title — artists" from the catalog (songs, artists, albums, playlists); the
+profile adds the user's most played artists when play counts exist (Last.fm HetRec).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import xxhash
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus.behavior.events import BehaviorConfig, prepare_user_events
+from corpus.behavior.interleave import interleave_user, render_profile
+from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows, write_table
+from jobs.stage import Stage, StageCounts, read_manifest
+from schemas import get_schema
+
+OUT_DATASET = "training_sequences"
+BUCKETS_DIR = "_buckets"
+SESSIONS_DIR = "_sessions"
+EXCLUSIONS_DIR = "_exclusions"
+MIX_GROUP = "user_context"
+SESSION_SCHEMA = pa.schema([("user_id", pa.string()), ("session", pa.int32()), ("event_id", pa.string()),
+                            ("ts", pa.timestamp("ms", tz="UTC")), ("item_type", pa.string()),
+                            ("item_id", pa.string()), ("feedback", pa.string())])  # fmt: skip
+
+
+class BehaviorStageConfig(BaseModel):
+    """Sessionization and sequence settings (see `corpus.behavior.events.BehaviorConfig`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+    session_gap_s: int = Field(1800, gt=0)
+    max_tokens: int = Field(2048, gt=0, description="chunk limit (estimated tokens until shards are tokenized)")
+    min_events_per_user: int = Field(2, ge=1)
+    item_repr: Literal["text", "id_token"] = "text"
+    # events later than now + tolerance are future events; None: the day after the ingest stage finished
+    now: datetime | None = None
+    future_tolerance_s: int = Field(0, ge=0)
+    max_events_per_user: int | None = Field(None, ge=1)
+    dedupe_window_s: int = Field(0, ge=0)
+    buckets: int | None = Field(None, ge=1, description="user buckets (tasks); None: from the events' size")
+    target_bucket_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    top_artists: int = Field(5, ge=0, description="most played artists named in the profile (play-count relations)")
+
+
+def user_buckets(user_ids: pa.Array | pa.ChunkedArray, n: int) -> np.ndarray:
+    """`pmod(xxhash64(user_id), n)` exactly as Spark computes it (xxh64 of the UTF-8 bytes, seed 42)."""
+    uniq = pc.unique(user_ids)
+    codes = pc.index_in(user_ids, value_set=uniq).to_numpy(zero_copy_only=False)
+    h = np.array([xxhash.xxh64_intdigest(u.encode(), seed=42) for u in uniq.to_pylist()], dtype=np.uint64)
+    return (h.view(np.int64) % n)[codes].astype(np.int32)  # numpy % with n > 0 is Spark's pmod
+
+
+def catalog_item_texts(ingest_dir: Path) -> dict[str, str | None]:
+    """item id -> "title — artists" (songs, albums), artist name, or playlist name (None: no name)."""
+    texts: dict[str, str] = {}
+    specs = (("songs", "song_id", "title", "artists"), ("albums", "album_id", "title", "artists"),
+             ("artists", "artist_id", "name", None), ("playlists", "playlist_id", "name", None))  # fmt: skip
+    for ds, key, title, who in specs:
+        d = ingest_dir / ds
+        if not d.exists():
+            continue
+        t = pads.dataset(d, format="parquet").to_table(columns=[key, title] + ([who] if who else []))
+        names = t.column(title).to_pylist()
+        people = t.column(who).to_pylist() if who else [None] * len(names)
+        for k, name, ppl in zip(t.column(key).to_pylist(), names, people, strict=True):
+            name = (name or "").strip()
+            # a known item with no usable name is kept (rendered by id, flagged `item_without_metadata`)
+            texts.setdefault(k, (f"{name} — {', '.join(ppl)}" if ppl else name) if name else None)
+    return texts
+
+
+class BehaviorStage(Stage):
+    name = "behavior"
+
+    def __init__(self, cfg: BehaviorStageConfig, ingest_dir: Path, engine: Any = None):
+        self.cfg = cfg
+        self.ingest_dir = ingest_dir
+        self.engine = engine
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for k in ("items", "event_parts"):
+            state.pop(k, None)
+        state["engine"] = None
+        return state
+
+    @cached_property
+    def event_parts(self) -> list[Path]:
+        d = self.ingest_dir / "behavior_events"
+        return sorted(d.glob("part-*.parquet")) if d.exists() else []
+
+    def now(self) -> datetime | None:
+        if self.cfg.now is not None:
+            return self.cfg.now if self.cfg.now.tzinfo else self.cfg.now.replace(tzinfo=UTC)
+        m = read_manifest(self.ingest_dir)
+        if not m or not m.get("finished_at"):
+            return None
+        day = datetime.fromisoformat(m["finished_at"]).astimezone(UTC).date()
+        return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+    def n_buckets(self) -> int:
+        if self.cfg.buckets:
+            return self.cfg.buckets
+        total = sum(p.stat().st_size for p in self.event_parts)
+        return max(1, math.ceil(total / self.cfg.target_bucket_bytes))
+
+    def behavior_config(self) -> BehaviorConfig:
+        c = self.cfg
+        return BehaviorConfig(session_gap_s=c.session_gap_s, max_tokens=c.max_tokens, min_events_per_user=c.min_events_per_user,
+                              item_repr=c.item_repr, now=self.now(), future_tolerance_s=c.future_tolerance_s,
+                              max_events_per_user=c.max_events_per_user, dedupe_window_s=c.dedupe_window_s)  # fmt: skip
+
+    def config(self) -> dict:
+        cfg = self.cfg.model_dump(mode="json")
+        cfg["resolved"] = {"now": str(self.now()), "buckets": self.n_buckets()}
+        return cfg
+
+    def input_files(self) -> list[Path]:
+        ds = ("songs", "albums", "artists", "playlists", "user_profiles", "item_relations")
+        return self.event_parts + [p for d in ds for p in sorted((self.ingest_dir / d).glob("part-*.parquet"))]
+
+    def plan(self) -> list[int]:
+        return list(range(self.n_buckets())) if self.event_parts else []
+
+    # ---------------------------------------------------------------- 1. the shuffle
+
+    def prepare(self, work_dir: Path) -> None:
+        done = work_dir / BUCKETS_DIR / "_done.json"
+        if done.exists() or not self.event_parts:
+            return
+        shutil.rmtree(work_dir / BUCKETS_DIR, ignore_errors=True)
+        n = self.n_buckets()
+        if getattr(self.engine, "name", "") == "spark":
+            from jobs.spark.behavior import bucket_events  # noqa: PLC0415
+
+            bucket_events(self.engine.spark, self.event_parts, n, work_dir / BUCKETS_DIR)
+        else:
+            self.bucket_locally(work_dir / BUCKETS_DIR, n)
+        done.write_text("{}")
+
+    def bucket_locally(self, out: Path, n: int) -> None:
+        """One pass over the event parts; each part's rows are split by bucket (memory: one part)."""
+        for j, part in enumerate(self.event_parts):
+            pf = pq.ParquetFile(part)
+            for g in range(pf.num_row_groups):
+                t = pf.read_row_group(g)
+                b = user_buckets(t.column("user_id"), n)
+                order = np.argsort(b, kind="stable")
+                t, b = t.take(order), b[order]
+                for bucket in np.unique(b):
+                    lo, hi = np.searchsorted(b, [bucket, bucket + 1])
+                    write_table(out / f"bucket={int(bucket)}" / f"part-{j:05d}-{g:05d}.parquet", t.slice(lo, hi - lo))
+
+    # ---------------------------------------------------------------- 2. sequences per bucket
+
+    @cached_property
+    def items(self) -> dict[str, str | None]:
+        return catalog_item_texts(self.ingest_dir)
+
+    def read_bucket(self, work_dir: Path, b: int) -> pa.Table:
+        schema = get_schema("behavior_events").arrow_schema()
+        files = sorted((work_dir / BUCKETS_DIR / f"bucket={b}").glob("*.parquet"))
+        if not files:
+            return schema.empty_table()
+        return pa.concat_tables(pq.read_table(f).select(schema.names).cast(schema) for f in files)
+
+    def profiles(self, users: pa.Array) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Profile rows and profile extras (most played artists) of the given users."""
+        rows: dict[str, dict] = {}
+        d = self.ingest_dir / "user_profiles"
+        if d.exists():
+            t = pads.dataset(d, format="parquet").to_table(filter=pc.field("user_id").isin(users))
+            for r in t.to_pylist():
+                rows.setdefault(r["user_id"], r)
+        extras: dict[str, dict] = {}
+        d = self.ingest_dir / "item_relations"
+        if d.exists() and self.cfg.top_artists:
+            flt = pc.field("src_id").isin(users) & (pc.field("relation") == "play_count")
+            t = pads.dataset(d, format="parquet").to_table(columns=["src_id", "dst_id", "weight"], filter=flt)
+            plays: dict[str, list] = defaultdict(list)
+            for u, a, w in zip(*(t.column(c).to_pylist() for c in ("src_id", "dst_id", "weight")), strict=True):
+                if self.items.get(a):
+                    plays[u].append((-(w or 0.0), self.items[a], a))
+            for u, lst in plays.items():
+                extras[u] = {"top_artists": [(name, int(-neg)) for neg, name, _ in sorted(lst)[: self.cfg.top_artists]]}
+        return rows, extras
+
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        if (done := read_task_stats(work_dir, task_index)) is not None:
+            return done
+        bcfg = self.behavior_config()
+        events = self.read_bucket(work_dir, task_index)
+        prepared = prepare_user_events(events, set(self.items), bcfg)
+        kept = prepared.events
+        kept = kept.append_column("item_text", pa.array([self.items.get(i) for i in kept.column("item_id").to_pylist()],
+                                                        pa.string()))  # fmt: skip
+        kept = kept.append_column("session_index", pa.array(prepared.session_index, pa.int32()))
+        profiles, extras = self.profiles(pc.unique(kept.column("user_id")))
+        rows, dropped, flags = [], Counter(prepared.dropped), Counter()
+        n_out = n_users = 0
+        for user, lo, hi in prepared.user_slices():
+            sl = kept.slice(lo, hi - lo)
+            n_users += 1
+            res = interleave_user(user, render_profile(profiles.get(user), extras.get(user)), sl, bcfg)
+            dropped.update(res.dropped)
+            flags.update(res.flags)
+            n_out += res.n_events_out
+            source = sl.column("source")[0].as_py()
+            for ch in res.chunks:
+                meta = {"mix_group": MIX_GROUP, "item_repr": bcfg.item_repr, "n_tokens_estimate": ch.n_tokens}
+                rows.append({
+                    "seq_id": xxhash.xxh3_128_hexdigest(f"{user}\x00{ch.chunk_index}"), "user_id": user, "source": source,
+                    "chunk_index": ch.chunk_index, "stage": 3, "text": ch.text, "weight": 1.0,
+                    "no_loss_spans": [{"start": s, "end": e} for s, e in ch.no_loss_spans], "n_events": ch.n_events,
+                    "first_ts": ch.first_ts, "last_ts": ch.last_ts,
+                    "metadata": orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode(),
+                })  # fmt: skip
+        write_rows(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", rows, OUT_DATASET)
+        sessions = pa.table({"user_id": kept.column("user_id"), "session": kept.column("session_index"),
+                             "event_id": kept.column("event_id"), "ts": kept.column("ts"),
+                             "item_type": kept.column("item_type"), "item_id": kept.column("item_id"),
+                             "feedback": kept.column("feedback")}, schema=SESSION_SCHEMA)  # fmt: skip
+        write_table(work_dir / SESSIONS_DIR / f"part-{task_index:05d}.parquet", sessions)
+        src = dict(zip(events.column("event_id").to_pylist(), events.column("source").to_pylist(), strict=True))
+        excluded = [{"id": eid, "stage": self.name, "dataset": "behavior_events", "source": src.get(eid) or "unknown",
+                     "reason": reason, "detail": ""}
+                    for reason, ids in sorted(prepared.dropped_ids.items()) for eid in ids]  # fmt: skip
+        write_rows(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
+        stats = {"rows_in": events.num_rows, "rows_out": n_out, "dropped": dict(sorted(dropped.items())),
+                 "flags": dict(sorted(flags.items())), "sequences": len(rows), "users": n_users}  # fmt: skip
+        if stats["rows_in"] != n_out + sum(dropped.values()):
+            raise AssertionError(f"behavior bucket {task_index}: events do not balance: {stats}")
+        save_task_stats(work_dir, task_index, stats)
+        return stats
+
+    def finalize(self, work_dir: Path) -> StageCounts:
+        counts = StageCounts()
+        flags: Counter = Counter()
+        for i in range(len(self.plan())):
+            st = read_task_stats(work_dir, i)
+            counts.rows_in += st["rows_in"]
+            counts.rows_out += st["rows_out"]
+            counts.dropped.update(st["dropped"])
+            flags.update(st["flags"])
+        counts.bytes_in = sum(p.stat().st_size for p in self.event_parts)
+        shutil.rmtree(work_dir / BUCKETS_DIR, ignore_errors=True)
+        if not self.event_parts:
+            return counts
+        c = self.behavior_config()
+        notes = [f"Sessions: a gap over {c.session_gap_s}s starts a new one; chunks of at most {c.max_tokens} "
+                 f"estimated tokens, the profile repeated in each; items as {c.item_repr}; future cutoff {c.now}.",
+                 f"Flags (kept, noted): {dict(flags) or 'none'}. Drops by reason are in the stage manifest."]  # fmt: skip
+        counts.datasets[OUT_DATASET] = write_card(work_dir / OUT_DATASET, OUT_DATASET,
+                                                  "`music-corpus` behavior stage (`jobs/stages/behavior.py`)", notes=notes)
+        counts.datasets["exclusions"] = write_card(work_dir / EXCLUSIONS_DIR, "exclusions",
+                                                   "`music-corpus` behavior stage (`jobs/stages/behavior.py`)")
+        return counts
