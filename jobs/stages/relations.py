@@ -59,6 +59,11 @@ def spark_for(engine: Any, workers: int, master: str | None = None) -> Iterator[
     if getattr(engine, "name", "") == "spark":
         yield engine.spark
         return
+    from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    if (active := SparkSession.getActiveSession()) is not None:  # e.g. a notebook's or a test's session
+        yield active
+        return
     from jobs.config import SparkConfig  # noqa: PLC0415
     from jobs.engines import spark_session  # noqa: PLC0415
 
