@@ -1,7 +1,8 @@
 """Run every benchmark in one process and write a combined report to `bench_out/report.json`.
 
 Benchmarks print their own figures as they go; sizes can be reduced with BENCH_SIZES (ingest, e.g.
-`256MB,1GB`) and DEDUP_BENCH_SIZES (Spark dedup, default `1GB,4GB`).
+`256MB,1GB`), DEDUP_BENCH_SIZES (Spark dedup, default `1GB,4GB`), BEHAVIOR_BENCH_SIZES and
+RELATIONS_BENCH_SIZES.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from benchmarks import dedup_bench, ingest_bench, refine_bench
+from benchmarks import behavior_bench, dedup_bench, ingest_bench, linking_eval, refine_bench, relations_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,9 @@ def main() -> None:
     report.update(ingest_bench.main(["--sizes", sizes]))
     report.update(refine_bench.main([]))  # prints a message and skips when the shared data folder is missing
     report.update(dedup_bench.main(["--sizes", os.environ.get("DEDUP_BENCH_SIZES", "1GB,4GB")]))
+    report.update(behavior_bench.main([]))  # BEHAVIOR_BENCH_SIZES, default demo,demo_x4,lastfm
+    report.update(relations_bench.main([]))  # RELATIONS_BENCH_SIZES, default lastfm,spotify_x2,spotify_x8
+    report.update(linking_eval.main([]))  # entity-link precision on the Deezer gold
     out = ROOT / "bench_out"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))

@@ -109,7 +109,7 @@ class Stage(ABC):
     def plan(self) -> Sequence[Any]:
         """The stage's tasks, in a deterministic order; task i writes parts named by i."""
 
-    def prepare(self, work_dir: Path) -> None:
+    def prepare(self, work_dir: Path) -> None:  # noqa: B027  (optional hook, most stages need none)
         """One-time work before the tasks (e.g. a shuffle that groups rows by key); must be resumable."""
 
     @abstractmethod

@@ -185,11 +185,15 @@ class BehaviorStage(Stage):
         return catalog_item_texts(self.ingest_dir)
 
     def read_bucket(self, work_dir: Path, b: int) -> pa.Table:
-        schema = get_schema("behavior_events").arrow_schema()
+        # nullable everywhere: a null in a required field is a drop reason of prepare_user_events, not a crash
+        schema = pa.schema([f.with_nullable(True) for f in get_schema("behavior_events").arrow_schema()])
         files = sorted((work_dir / BUCKETS_DIR / f"bucket={b}").glob("*.parquet"))
-        if not files:
-            return schema.empty_table()
-        return pa.concat_tables(pq.read_table(f).select(schema.names).cast(schema) for f in files)
+        tables = []
+        for f in files:
+            t = pq.read_table(f)
+            tables.append(pa.table({fld.name: t.column(fld.name).cast(fld.type) if fld.name in t.column_names
+                                    else pa.nulls(t.num_rows, fld.type) for fld in schema}, schema=schema))  # fmt: skip
+        return pa.concat_tables(tables) if tables else schema.empty_table()
 
     def profiles(self, users: pa.Array) -> tuple[dict[str, dict], dict[str, dict]]:
         """Profile rows and profile extras (most played artists) of the given users."""
