@@ -13,8 +13,8 @@ Drop rules, applied in this order; a row is counted under the first rule that dr
 4. `unknown_item`: `item_id` not in `known_items` (only when `known_items` is given).
 5. `duplicate_event`: (a) a row whose `event_id` an earlier row already has (the first in
    (ts, item_id, feedback, value, tag) order is kept), or (b) a row whose previous row of the same
-   (user_id, item_id, feedback), in (ts, event_id) order, is at most `cfg.dedupe_window_s` earlier.
-   With the default window 0 only rows identical in (user_id, item_id, feedback, ts) are
+   (user_id, item_id, feedback, tag), in (ts, event_id) order, is at most `cfg.dedupe_window_s` earlier.
+   With the default window 0 only rows identical in (user_id, item_id, feedback, tag, ts) are
    duplicates; with a window > 0 the rule chains, so a burst of repeats collapses to its first row.
 6. `user_event_cap`: beyond the `cfg.max_events_per_user` most recent events of a user.
 7. `user_too_few_events`: all events of a user left with fewer than `cfg.min_events_per_user`.
@@ -167,10 +167,12 @@ def _duplicates(events: pa.Table, ts_ms: np.ndarray, rows: np.ndarray, window_ms
     order = _sort_rows(events, ts_ms, rows, ["event_id", "_ts", "item_id", "feedback", *content])
     repeated = np.ones(len(order), dtype=bool)
     repeated[_run_starts(_take(events.column("event_id"), order))] = False
-    # (b) same (user, item, feedback) within the window of the previous surviving such row
-    group_cols = ["user_id", "item_id", "feedback"]
+    # (b) same (user, item, feedback, tag) within the window of the previous surviving such row
+    # the tag is part of the event: Last.fm users give one artist several tags on the same day
+    group_cols = ["user_id", "item_id", "feedback", *(["tag"] if "tag" in events.column_names else [])]
     order_b = _sort_rows(events, ts_ms, order[~repeated], [*group_cols, "_ts", "event_id", *content])
-    group = _group_ids([_take(events.column(c), order_b) for c in group_cols])
+    group = _group_ids([pc.fill_null(_take(events.column(c), order_b), "") if c == "tag" else _take(events.column(c), order_b)
+                        for c in group_cols])  # fmt: skip
     ts_sorted = ts_ms[order_b]
     close = np.zeros(len(order_b), dtype=bool)
     close[1:] = (group[1:] == group[:-1]) & (ts_sorted[1:] - ts_sorted[:-1] <= window_ms)

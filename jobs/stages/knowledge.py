@@ -263,7 +263,8 @@ class KnowledgeStage(Stage):
             n += 1
         return n
 
-    def _render_grouped(self, rows, out, dropped, kind: str, group_key, render, cap: int | None) -> int:
+    def _render_grouped(self, rows, out, dropped, kind: str, group_key, render, cap: int | None,
+                        chunk: int | None = None) -> int:
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for r in rows:
             groups[group_key(r)].append(r)
@@ -272,21 +273,26 @@ class KnowledgeStage(Stage):
             members = groups[gk]
             key = "\x1f".join("" if x is None else str(x) for x in gk)
             lang = self.lang(key, None)
-            docs = render(members, lang, self.cfg.seed)
-            if not docs:
-                dropped["no_renderable_facts"] += len(members)
-                continue
-            used = len(members) if cap is None else min(len(members), cap)
-            if len(members) > used:
-                dropped[f"{kind}_beyond_cap"] += len(members) - used
-            n += used
-            for j, doc in enumerate(docs):
-                self._emit(out, kind, f"{key}\x1f{j}", doc, 1, "metadata", members[0]["source"], lang, rows=used)
+            pieces = [members]
+            if chunk:  # a long chart (a year-end Hot 100) becomes several documents of `chunk` ranks
+                members = sorted(members, key=lambda r: (r.get("rank") is None, r.get("rank") or 0, r.get("entry_id") or ""))
+                pieces = [members[i : i + chunk] for i in range(0, len(members), chunk)]
+            for j, piece in enumerate(pieces):
+                docs = render(piece, lang, self.cfg.seed)
+                if not docs:
+                    dropped["no_renderable_facts"] += len(piece)
+                    continue
+                used = len(piece) if cap is None else min(len(piece), cap)
+                if len(piece) > used:
+                    dropped[f"{kind}_beyond_cap"] += len(piece) - used
+                n += used
+                for k, doc in enumerate(docs):
+                    self._emit(out, kind, f"{key}\x1f{j}\x1f{k}", doc, 1, "metadata", piece[0]["source"], lang, rows=used)
         return n
 
     def _render_chart_entries(self, rows, out, dropped, flags) -> int:
         return self._render_grouped(rows, out, dropped, "chart", lambda r: (r["source"], r["chart"], r["date"] or r["year"]),
-                                    R.render_chart, cap=R.MAX_CHART_ENTRIES)  # fmt: skip
+                                    R.render_chart, cap=R.MAX_CHART_ENTRIES, chunk=R.MAX_CHART_ENTRIES)  # fmt: skip
 
     def _render_awards(self, rows, out, dropped, flags) -> int:
         return self._render_grouped(rows, out, dropped, "award", lambda r: (r["source"], r["ceremony"], r["year"], r["category"]),

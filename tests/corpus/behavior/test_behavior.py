@@ -407,3 +407,13 @@ def test_lastfm_tag_events_render_tag_text(shared_data: Path) -> None:
         check_user_chunks(
             results[u], profile, tbl.slice(a, b - a).to_pylist(), p.session_index[a:b].tolist(), cfg
         )
+
+
+def test_different_tags_on_the_same_day_are_not_duplicates() -> None:
+    """Last.fm users tag one artist several times on one date: each tag is its own event."""
+    rows = [ev("t1", "u1", "i1", 0, "tag", tag="rock"), ev("t2", "u1", "i1", 0, "tag", tag="indie"),
+            ev("t3", "u1", "i1", 0, "tag", tag="rock")]  # fmt: skip
+    p = prepare_user_events(table(rows), None, BehaviorConfig())
+    assert_accounted(p)
+    assert p.kept == 2 and p.dropped == {"duplicate_event": 1}
+    assert p.dropped_ids["duplicate_event"] == ["t3"]
