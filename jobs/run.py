@@ -27,6 +27,7 @@ from jobs.stages.select import SelectStage
 
 log = logging.getLogger("music_corpus")
 STAGES = ("sample", "ingest", "refine", "dedup", "select", "behavior", "relations", "knowledge", "mix")
+DOCUMENT_STAGES = STAGES[:5]  # raw input to selected documents; the rest builds the curriculum
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 
 from jobs.config import load_config
 from jobs.engines import DatatroveEngine
-from jobs.run import run_corpus
+from jobs.run import DOCUMENT_STAGES, STAGES, run_corpus
 from schemas import RAW_DATASETS, get_schema, validate_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def demo_run(tmp_path_factory):
 
 def test_demo_run_accounts_for_every_row(demo_run):
     out, report = demo_run
-    assert [r.stage for r in report.results] == ["sample", "ingest", "refine", "dedup", "select"]
+    assert [r.stage for r in report.results] == list(STAGES)
     m = report.results[1].manifest
     assert m["rows_in"] == m["rows_out"] + sum(m["dropped"].values()) + sum(m["quarantined"].values())
     sample = report.results[0].manifest
@@ -107,16 +107,17 @@ def _run_cli(out: Path, *extra: str) -> subprocess.Popen:
 @pytest.mark.slow
 def test_cli_run_is_deterministic_skips_when_done_and_resumes_after_kill(tmp_path):
     a, b, k = tmp_path / "a", tmp_path / "b", tmp_path / "k"
+    DOC = ("--stages", ",".join(DOCUMENT_STAGES))  # the curriculum stages have their own determinism test
     for out in (a, b):
-        p = _run_cli(out, "--engine", "inline")
+        p = _run_cli(out, "--engine", "inline", *DOC)
         assert p.wait(timeout=300) == 0, p.stdout.read().decode()
     assert _outputs(a) == _outputs(b) and len(_outputs(a)) > 20
     # rerun: every stage is skipped and nothing changes
-    p = _run_cli(a, "--engine", "inline")
+    p = _run_cli(a, "--engine", "inline", *DOC)
     text = p.communicate(timeout=300)[0].decode()
     assert p.returncode == 0 and text.count("skipped") == 5, text
     # kill -9 in the middle of ingest, then rerun: same outputs as a clean run
-    p = _run_cli(k, "--engine", "inline")
+    p = _run_cli(k, "--engine", "inline", *DOC)
     deadline = time.time() + 120
     while not list(k.glob("ingest.work-*/_tasks/00003.json")):
         assert p.poll() is None and time.time() < deadline, "run ended before it could be killed"
@@ -124,7 +125,7 @@ def test_cli_run_is_deterministic_skips_when_done_and_resumes_after_kill(tmp_pat
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
     assert not (k / "ingest" / "_manifest.json").exists()
-    p = _run_cli(k, "--engine", "inline")
+    p = _run_cli(k, "--engine", "inline", *DOC)
     text = p.communicate(timeout=300)[0].decode()
     assert p.returncode == 0, text
     assert _outputs(k) == _outputs(a)

@@ -14,7 +14,7 @@ import pytest
 from corpus.dedup import cluster as C
 from jobs.config import load_config
 from jobs.engines import DatatroveEngine, LocalEngine
-from jobs.run import run_corpus
+from jobs.run import DOCUMENT_STAGES, run_corpus
 from jobs.stage import run_stage
 from jobs.stages.dedup import INDEX_DIR, DedupConfig, DedupStage
 from schemas import get_schema, validate_parquet
@@ -24,7 +24,7 @@ from schemas import get_schema, validate_parquet
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("dedup") / "out"
     cfg = load_config(None, {"out": str(out), "sample.preset": "tiny"})
-    report = run_corpus(cfg, engine=LocalEngine(progress=False))
+    report = run_corpus(cfg, stages=DOCUMENT_STAGES, engine=LocalEngine(progress=False))
     return out, {r.stage: r for r in report.results}, cfg
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from jobs.config import RunConfig, load_config
 from jobs.engines import DatatroveEngine, LocalEngine
-from jobs.run import run_corpus
+from jobs.run import DOCUMENT_STAGES, run_corpus
 from schemas import get_schema, validate_parquet
 
 
@@ -18,7 +18,7 @@ from schemas import get_schema, validate_parquet
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("refine") / "out"
     cfg = load_config(None, {"out": str(out), "sample.preset": "tiny"})
-    report = run_corpus(cfg, engine=DatatroveEngine(workers=2, progress=False))
+    report = run_corpus(cfg, stages=DOCUMENT_STAGES, engine=DatatroveEngine(workers=2, progress=False))
     return out, {r.stage: r for r in report.results}, cfg
 
 
@@ -72,7 +72,7 @@ def test_domain_scores_follow_the_generator_labels(demo):
 def test_new_threshold_reruns_only_select(demo, tmp_path):
     out, results, cfg = demo
     strict = cfg.model_copy(update={"select": cfg.select.model_copy(update={"domain": cfg.select.domain.model_copy(update={"kind": "hard", "threshold": 0.9})})})
-    report = run_corpus(strict, engine=LocalEngine())
+    report = run_corpus(strict, stages=DOCUMENT_STAGES, engine=LocalEngine())
     status = {r.stage: r.status for r in report.results}
     assert status == {"sample": "skipped", "ingest": "skipped", "refine": "skipped", "dedup": "skipped", "select": "ran"}
     assert report.results[-1].manifest["rows_out"] < results["select"].manifest["rows_out"]
@@ -92,7 +92,7 @@ def test_bad_documents_through_refine_and_select(tmp_path):
         "out": str(tmp_path / "out"), "sample": {"enabled": False},
         "ingest": {"sources": [{"name": "t", "dataset": "documents", "path": str(d)}]},
     })
-    report = run_corpus(cfg, engine=LocalEngine())
+    report = run_corpus(cfg, stages=DOCUMENT_STAGES, engine=LocalEngine())
     m = {r.stage: r.manifest for r in report.results}
     assert m["refine"]["rows_in"] == m["ingest"]["rows_out"]
     assert m["select"]["rows_in"] == m["select"]["rows_out"] + sum(m["select"]["dropped"].values())
@@ -114,7 +114,7 @@ def test_spark_run_gives_the_same_outputs_for_every_stage(demo, tmp_path, spark)
 
     _, results, cfg = demo
     spark_out = tmp_path / "out"
-    run_corpus(cfg.model_copy(update={"out": str(spark_out)}), engine=SparkEngine(spark))
+    run_corpus(cfg.model_copy(update={"out": str(spark_out)}), stages=DOCUMENT_STAGES, engine=SparkEngine(spark))
     for stage in ("ingest", "refine", "dedup", "select"):
         # compare with the manifests of the fixture's own run: a later test re-runs select in its folder
         b = json.loads((spark_out / stage / "_manifest.json").read_text())["outputs"]
