@@ -144,12 +144,9 @@ def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
         out["co_session"] = session_baskets(ev, basket_cols=("user_id", "session"), order_cols=("ts", "event_id"))
     if "co_listener" in kinds and inputs["item_relations"]:
         plays = read("item_relations").where((F.col("relation") == "play_count") & (F.col("src_type") == "user"))
-        if plays.limit(1).count():
-            out["co_listener"] = plays.select(
-                F.col("src_id").alias("user_id"), F.lit(0).alias("session"), F.col("dst_id").alias("item_id"),
-                (-F.col("weight")).alias("order"))  # a user's most played items first
-            out["co_listener"] = session_baskets(out["co_listener"], basket_cols=("user_id", "session"),
-                                                 order_cols=("order",))  # fmt: skip
+        libraries = plays.select(F.col("src_id").alias("user_id"), F.lit(0).alias("session"),
+                                 F.col("dst_id").alias("item_id"), (-F.col("weight")).alias("order"))  # most played first
+        out["co_listener"] = session_baskets(libraries, basket_cols=("user_id", "session"), order_cols=("order",))
     return out
 
 
@@ -171,7 +168,10 @@ def compute_relations(spark, stage: RelationsStage, work_dir: Path) -> dict:
     frames = []
     for kind, baskets in sorted(basket_frames(spark, stage).items()):
         baskets = baskets.cache()
-        kinds_report[kind] = basket_stats(baskets, rcfg)
+        stats = basket_stats(baskets, rcfg)
+        if stats["rows_in"] == 0:  # e.g. item_relations without play counts
+            continue
+        kinds_report[kind] = stats
         frames.append(compute_item_relations(baskets, rcfg, kind))
     n_parts = stage.cfg.output_parts
     out_dir = work_dir / OUT_DATASET
