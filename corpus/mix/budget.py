@@ -8,9 +8,9 @@ those proportions and scales them to its own size (`group_targets`).
 Inside a group, documents are sampled in proportion to their select weight: document d with weight
 w_d and n_d tokens gets c_d = min(max_repeats, lambda * w_d) expected copies, with lambda chosen so
 that sum(c_d * n_d) equals the group's target (`expected_copies`, exact water-filling: the heaviest
-documents hit the cap first). Expected copies become whole copies by a seeded, per-document draw
-(`whole_copies`): floor(c_d) plus one more with probability frac(c_d), so the same input and seed give
-the same mix on any engine and any partitioning.
+documents hit the cap first). Expected copies become whole copies by seeded systematic sampling
+(`whole_copies`): floor(c_d) or ceil(c_d), unbiased, the group's total copies exact within one, and the
+same input and seed give the same mix on any engine and any partitioning.
 """
 
 from __future__ import annotations
@@ -111,7 +111,20 @@ def uniform_draws(doc_ids: list[str], seed: int) -> np.ndarray:
 
 
 def whole_copies(expected: np.ndarray, doc_ids: list[str], seed: int) -> np.ndarray:
-    """floor(c) plus one with probability frac(c), drawn per document id (deterministic)."""
-    base = np.floor(expected)
-    extra = uniform_draws(doc_ids, seed) < (expected - base)
-    return (base + extra).astype(np.int64)
+    """Whole copies with floor(c) or ceil(c) each, expectation c, by systematic sampling.
+
+    Documents are put in a seeded random order (a hash of id and seed), and one uniform offset u
+    walks the cumulative expected copies: document k gets floor(C_k + u) - floor(C_(k-1) + u). Each
+    document's copies are unbiased, the group's total is round(sum c) within one (independent draws
+    would let a small group miss its budget by several percent), and the result depends only on the
+    ids and the seed, never on input order or partitioning."""
+    expected = np.asarray(expected, dtype=np.float64)
+    out = np.zeros(len(expected), dtype=np.int64)
+    if not len(expected):
+        return out
+    order = np.argsort(uniform_draws(doc_ids, seed), kind="stable")
+    u = (xxhash.xxh64_intdigest(f"systematic\x00{seed}") >> 11) / float(1 << 53)
+    hi = np.floor(np.cumsum(expected[order]) + u)
+    lo = np.concatenate([[np.floor(u)], hi[:-1]])
+    out[order] = (hi - lo).astype(np.int64)
+    return out

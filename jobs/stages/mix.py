@@ -201,7 +201,9 @@ class MixStage(Stage):
         (work_dir / f"{REPORT}.md").write_text(report_markdown(report))
         result.tokens = report["totals"]["tokens"]
         notes = [f"Mixture: {report['totals']['tokens']:,} tokens (estimated, `approx_tokens`) in "
-                 f"{report['totals']['rows_written']:,} rows; see `../_report.md`."]  # fmt: skip
+                 f"{report['totals']['rows_written']:,} rows; see `../_report.md`.",
+                 "`weight` is the select weight the mix has already applied through its draws and repeats: "
+                 "sample these rows uniformly (the shards stage does), do not weight them again."]  # fmt: skip
         result.datasets[OUT_DATASET] = write_card(work_dir / OUT_DATASET, OUT_DATASET,
                                                   "`music-corpus` mix stage (`jobs/stages/mix.py`)", notes=notes)
         result.datasets["exclusions"] = write_card(work_dir / EXCLUSIONS_DIR, "exclusions",
@@ -228,7 +230,7 @@ def mixture_report(targets: list, scale: float, written: dict, cfg: MixConfig) -
             "available_tokens": t.available_tokens, "tokens": tokens,
             "effective_epochs": round(tokens / t.available_tokens, 4) if t.available_tokens else 0.0,
             # capped: even max_repeats copies of everything fall short; otherwise the written tokens differ
-            # from the target only by the per-document draws (see `deviation`)
+            # from the target only by whole copies of unequal documents (see `deviation`)
             "status": "missing" if t.available_tokens == 0 else
                       ("capped" if t.available_tokens * cfg.max_repeats < t.target_tokens else "met"),
             "deviation": round(tokens / t.target_tokens - 1, 4) if t.target_tokens else 0.0,

@@ -66,6 +66,11 @@ def test_whole_copies_are_seeded_and_unbiased():
     assert a.tolist() != whole_copies(c, ids, seed=2).tolist()
     assert set(np.unique(a)) == {1, 2}
     assert a.mean() == pytest.approx(1.3, abs=0.01)
+    assert abs(a.sum() - 1.3 * len(ids)) <= 1  # systematic: the total is exact within one copy
+    # unbiased per document: over many seeds one document's copies average its expected copies
+    c2 = np.random.default_rng(5).uniform(0, 3, 50)
+    mean = np.mean([whole_copies(c2, ids[:50], seed=s) for s in range(4000)], axis=0)
+    assert np.abs(mean - c2).max() < 0.06
     # the draw is per id: the order of the documents does not change anyone's copies
     perm = np.random.default_rng(3).permutation(len(ids))
     b = whole_copies(c[perm], [ids[i] for i in perm], seed=1)
