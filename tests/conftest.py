@@ -25,3 +25,16 @@ def spark():
     s = spark_session(SparkConfig(master="local[2]", app_name="music-corpus-tests"), workers=2)
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_ingest(tmp_path_factory) -> Path:
+    """The small demo sample, generated and ingested once per test session; returns its ingest folder."""
+    from jobs.config import load_config
+    from jobs.engines import LocalEngine
+    from jobs.run import run_corpus
+
+    out = tmp_path_factory.mktemp("demo_small") / "out"
+    cfg = load_config(None, {"out": str(out), "sample.preset": "small"})
+    run_corpus(cfg, stages=("sample", "ingest"), engine=LocalEngine(progress=False))
+    return out / "ingest"

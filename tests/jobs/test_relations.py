@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from itertools import permutations
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,6 @@ from jobs.spark.relations import (
     playlist_baskets,
     session_baskets,
 )
-
-DEMO_PLAYLISTS = Path(__file__).resolve().parents[2] / "out" / "ingest" / "playlists"
 
 # basket -> items in position order; "dup" repeats an item, "long" is cut by max_basket_items=4,
 # "solo" only holds items seen in no other basket
@@ -150,11 +147,10 @@ def test_playlist_and_session_baskets(spark):
 
 
 @pytest.mark.slow
-def test_demo_playlists_invariants(spark):
+def test_demo_playlists_invariants(spark, demo_ingest):
     from pyspark.sql import functions as F
 
-    if not list(DEMO_PLAYLISTS.glob("*.parquet")):
-        pytest.skip(f"no demo playlists under {DEMO_PLAYLISTS} (run the ingest stage on the demo sample)")
+    DEMO_PLAYLISTS = demo_ingest / "playlists"
     cfg = RelationsConfig()
     rel = compute_item_relations(playlist_baskets(spark.read.parquet(str(DEMO_PLAYLISTS))), cfg, "playlist_co").persist()
     try:

@@ -33,7 +33,6 @@ from corpus.behavior.interleave import (
 from corpus.ingest.ids import make_id
 from schemas.datasets import BEHAVIOR_EVENTS
 
-DEMO = Path(__file__).resolve().parents[3] / "out" / "ingest"
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)  # a Monday morning
 # contract columns, all nullable so that bad rows can be built
 SCHEMA = pa.schema([f.with_nullable(True) for f in BEHAVIOR_EVENTS.arrow_schema()])
@@ -140,9 +139,8 @@ class DemoRun:
 
 
 @pytest.fixture(scope="module")
-def demo() -> DemoRun:
-    if not (DEMO / "behavior_events").exists():
-        pytest.skip(f"demo events not found under {DEMO} (run the ingest stage on the demo sample)")
+def demo(demo_ingest: Path) -> DemoRun:
+    DEMO = demo_ingest
     events = ds.dataset(DEMO / "behavior_events").to_table()
     songs = ds.dataset(DEMO / "songs").to_table(columns=["song_id", "title", "artists"]).to_pylist()
     texts = {s["song_id"]: f"{s['title']} — {', '.join(s['artists'])}" for s in songs}

@@ -1,7 +1,7 @@
 """Knowledge templates: every fact traces to its source field, wording is exactly the no-loss spans,
 every bank template renders cleanly, and phrasing is deterministic per seed yet varied across records.
 
-Rows come from the ingested demo sample (`out/ingest`, or the tiny demo generated and ingested here) and
+Rows come from the ingested demo sample (the `demo_ingest` fixture) and
 from the real Grammy table under `../shared/data` when present, plus hand-made sparse rows.
 """
 
@@ -66,24 +66,9 @@ def _read_dir(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
-    """Ingested demo rows: the repo's `out/ingest` if built, else the tiny demo generated and ingested here."""
-    ingested = ROOT / "out" / "ingest"
-    if all((ingested / d).is_dir() for d in DATASETS):
-        return {d: _read_dir(ingested / d) for d in DATASETS}
-    from corpus.ingest.op import ingest_unit
-    from corpus.ingest.sources import SourceSpec, get_adapter
-    from corpus.sample import SampleConfig, generate_sample
-
-    tmp = tmp_path_factory.mktemp("knowledge_demo")
-    generate_sample(SampleConfig.preset("tiny"), tmp / "sample")
-    out: dict[str, list[dict]] = {}
-    for d in DATASETS:
-        spec = SourceSpec(name="demo", path=str(tmp / "sample" / d), dataset=d, generated=True)
-        for i, unit in enumerate(get_adapter("generic").plan(spec, 1 << 20)):
-            ingest_unit(unit, i, tmp / "ingest" / d)
-        out[d] = _read_dir(tmp / "ingest" / d / d)
-    return out
+def tables(demo_ingest: Path) -> dict[str, list[dict]]:
+    """Ingested rows of the small demo sample (generated and ingested once per test session)."""
+    return {d: _read_dir(demo_ingest / d) for d in DATASETS}
 
 
 @pytest.fixture(scope="module")
