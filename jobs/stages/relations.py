@@ -127,6 +127,16 @@ class RelationsStage(Stage):
         return counts
 
 
+def _has_play_counts(files: list[Path]) -> bool:
+    """Whether any user-item play count exists (a pyarrow scan that stops at the first match): a
+    Spark job per basket kind costs seconds even when the kind has no rows."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+    import pyarrow.dataset as pads  # noqa: PLC0415
+
+    flt = (pc.field("relation") == "play_count") & (pc.field("src_type") == "user")
+    return pads.dataset([str(f) for f in files], format="parquet").head(1, columns=["relation"], filter=flt).num_rows > 0
+
+
 def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
     """Baskets per relation kind, as Spark DataFrames (kinds without input are left out)."""
     from pyspark.sql import functions as F  # noqa: PLC0415
@@ -142,7 +152,7 @@ def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
     if "co_session" in kinds and inputs["sessions"]:
         ev = read("sessions").where(F.col("feedback").isin(list(stage.cfg.session_feedback)))
         out["co_session"] = session_baskets(ev, basket_cols=("user_id", "session"), order_cols=("ts", "event_id"))
-    if "co_listener" in kinds and inputs["item_relations"]:
+    if "co_listener" in kinds and inputs["item_relations"] and _has_play_counts(inputs["item_relations"]):
         plays = read("item_relations").where((F.col("relation") == "play_count") & (F.col("src_type") == "user"))
         libraries = plays.select(F.col("src_id").alias("user_id"), F.lit(0).alias("session"),
                                  F.col("dst_id").alias("item_id"), (-F.col("weight")).alias("order"))  # most played first
