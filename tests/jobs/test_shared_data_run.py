@@ -28,3 +28,33 @@ def test_every_public_dataset_ingests_with_exact_accounting(tmp_path, shared_dat
         assert validate_parquet(tmp_path / "out" / "ingest" / name, get_schema(name)) == [], name
     card = (tmp_path / "out" / "ingest" / "behavior_events" / "_README.md").read_text()
     assert "lastfm_hetrec2011" in card and "non-commercial" in card.lower()
+
+
+@pytest.mark.slow
+def test_curriculum_stages_on_real_data_in_spark(tmp_path, shared_data, spark):
+    """Last.fm, Spotify playlists, Grammy and Billboard facts and MusicCaps through behavior, relations,
+    knowledge and mix, with Spark running every task."""
+    import orjson
+    import pyarrow.dataset as pads
+
+    from jobs.engines import LocalEngine, SparkEngine
+
+    names = ("lastfm_hetrec2011", "spotify_songs_tidytuesday_2020", "grammy_awards", "billboard_year_end_hot100",
+             "musiccaps")  # fmt: skip
+    base = load_config("configs/shared_data.yaml")
+    sources = [s.model_dump() for s in base.ingest.sources if s.name in names]
+    cfg = load_config("configs/shared_data.yaml", {"out": str(tmp_path / "out"), "ingest.sources": sources})
+    run_corpus(cfg, engine=LocalEngine(), stages=("ingest", "refine", "dedup", "select"))
+    report = run_corpus(cfg, engine=SparkEngine(spark), stages=("behavior", "relations", "knowledge", "mix"))
+    m = {r.stage: r.manifest for r in report.results}
+    for stage, man in m.items():
+        assert man["engine"] == "spark" and man["rows_in"] == man["rows_out"] + sum(man["dropped"].values()), stage
+    # Last.fm: dated tag assignments are the events; artists missing from artists.dat are unknown items
+    assert m["behavior"]["rows_in"] == 186_479 and m["behavior"]["dropped"]["unknown_item"] > 0
+    seq = pads.dataset(tmp_path / "out" / "behavior" / "training_sequences").to_table().slice(0, 50).to_pylist()
+    assert all("tagged" in s["text"] and "Top artists by plays" in s["text"] for s in seq)
+    kinds = {r["relation"] for r in pads.dataset(tmp_path / "out" / "relations" / "item_relations").to_table(columns=["relation"]).to_pylist()}
+    assert kinds == {"co_playlist", "co_session", "co_listener"}
+    groups = {(r["stage"], orjson.loads(r["metadata"])["mix_group"]) for r in pads.dataset(
+        tmp_path / "out" / "mix" / "training_documents").to_table(columns=["stage", "metadata"]).to_pylist()}  # fmt: skip
+    assert {(1, "metadata"), (1, "lyric_descriptions"), (2, "playlists"), (2, "relations"), (3, "user_context")} <= groups
