@@ -221,47 +221,42 @@ class KnowledgeStage(Stage):
                     "no_loss_spans": _spans(doc.no_loss_spans),
                     "metadata": _meta(mix_group=group, kind=kind, lang=lang, record_id=key, **meta)})  # fmt: skip
 
-    def _render_songs(self, rows, out, dropped, flags) -> int:
-        charts, awards = self.song_facts
+    def _render_each(self, rows, out, dropped, kind: str, key_col: str, title_col: str, render, stage: int = 1,
+                     group: str = "metadata") -> int:  # fmt: skip
+        """One document per row: `render(row, lang)` gives a RenderedDoc or None (counted as a drop)."""
         n = 0
         for r in rows:
-            main = norm_key(r["artists"][0]) if r["artists"] else ""
-            key = (norm_key(r["title"]), main)
-            lang = self.lang(r["song_id"], r["title"])
-            doc = R.render_song(r, lang, self.cfg.seed, charts=charts.get(key, ()), awards=awards.get(key, ()))
+            lang = self.lang(r[key_col], r[title_col])
+            doc = render(r, lang)
             if doc is None:
                 dropped["no_renderable_facts"] += 1
                 continue
-            self._emit(out, "song", r["song_id"], doc, 1, "metadata", r["source"], lang)
+            self._emit(out, kind, r[key_col], doc, stage, group, r["source"], lang)
             n += 1
         return n
+
+    def _render_songs(self, rows, out, dropped, flags) -> int:
+        charts, awards = self.song_facts
+
+        def render(r, lang):
+            key = (norm_key(r["title"]), norm_key(r["artists"][0]) if r["artists"] else "")
+            return R.render_song(r, lang, self.cfg.seed, charts=charts.get(key, ()), awards=awards.get(key, ()))
+
+        return self._render_each(rows, out, dropped, "song", "song_id", "title", render)
 
     def _render_artists(self, rows, out, dropped, flags) -> int:
         songs, albums = self.artist_works
-        n = 0
-        for r in rows:
-            lang = self.lang(r["artist_id"], r["name"])
-            works = songs.get(r["artist_id"], [])[: self.cfg.max_artist_songs]
-            albs = albums.get(norm_key(r["name"]), [])[: self.cfg.max_artist_songs]
-            doc = R.render_artist(r, lang, self.cfg.seed, songs=works, albums=albs)
-            if doc is None:
-                dropped["no_renderable_facts"] += 1
-                continue
-            self._emit(out, "artist", r["artist_id"], doc, 1, "metadata", r["source"], lang)
-            n += 1
-        return n
+        cap = self.cfg.max_artist_songs
+
+        def render(r, lang):
+            return R.render_artist(r, lang, self.cfg.seed, songs=songs.get(r["artist_id"], [])[:cap],
+                                   albums=albums.get(norm_key(r["name"]), [])[:cap])  # fmt: skip
+
+        return self._render_each(rows, out, dropped, "artist", "artist_id", "name", render)
 
     def _render_albums(self, rows, out, dropped, flags) -> int:
-        n = 0
-        for r in rows:
-            lang = self.lang(r["album_id"], r["title"])
-            doc = R.render_album(r, lang, self.cfg.seed)
-            if doc is None:
-                dropped["no_renderable_facts"] += 1
-                continue
-            self._emit(out, "album", r["album_id"], doc, 1, "metadata", r["source"], lang)
-            n += 1
-        return n
+        return self._render_each(rows, out, dropped, "album", "album_id", "title",
+                                 lambda r, lang: R.render_album(r, lang, self.cfg.seed))  # fmt: skip
 
     def _render_grouped(self, rows, out, dropped, kind: str, group_key, render, cap: int | None,
                         chunk: int | None = None) -> int:
@@ -371,18 +366,12 @@ class KnowledgeStage(Stage):
                 "metadata": orjson.dumps({k: v for k, v in meta.items() if v is not None}, option=orjson.OPT_SORT_KEYS).decode()}  # fmt: skip
 
     def _render_playlists(self, rows, out, dropped, flags) -> int:
-        n = 0
-        for r in rows:
+        def render(r, lang):
             tracks = [self.catalog[s] for s in r["song_ids"] or [] if s in self.catalog]
             flags["playlist_tracks_unknown"] += len(r["song_ids"] or []) - len(tracks)
-            lang = self.lang(r["playlist_id"], r["name"])
-            doc = R.render_playlist(r, tracks, lang, self.cfg.seed)
-            if doc is None:
-                dropped["no_renderable_facts"] += 1
-                continue
-            self._emit(out, "playlist", r["playlist_id"], doc, 2, "playlists", r["source"], lang)
-            n += 1
-        return n
+            return R.render_playlist(r, tracks, lang, self.cfg.seed)
+
+        return self._render_each(rows, out, dropped, "playlist", "playlist_id", "name", render, stage=2, group="playlists")
 
     def _render_relations(self, rows, out, dropped, flags) -> int:
         groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
