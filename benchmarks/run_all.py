@@ -11,7 +11,15 @@ import json
 import os
 from pathlib import Path
 
-from benchmarks import behavior_bench, dedup_bench, ingest_bench, linking_eval, refine_bench, relations_bench
+from benchmarks import (
+    behavior_bench,
+    dedup_bench,
+    ingest_bench,
+    linking_eval,
+    refine_bench,
+    relations_bench,
+    shard_bench,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +33,7 @@ def main() -> None:
     report.update(behavior_bench.main([]))  # BEHAVIOR_BENCH_SIZES, default demo,demo_x4,lastfm
     report.update(relations_bench.main([]))  # RELATIONS_BENCH_SIZES, default lastfm,spotify_x2,spotify_x8
     report.update(linking_eval.main([]))  # entity-link precision on the Deezer gold
+    report.update(shard_bench.main([]))  # Qwen3 shards vs raw encode_batch and datatrove, >= 100 MB
     out = ROOT / "bench_out"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))

@@ -27,7 +27,7 @@ EPILOG = """examples:
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
-        help="run the corpus stages (sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix) from a YAML config",
+        help="run the corpus stages (sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards) from a YAML config",
         description="Run the corpus stages in order. Stages whose manifest matches their inputs and config are "
         "skipped; a killed run resumes. Prints a per-stage summary at the end.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -43,7 +43,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output directory (default from config: out)")
     p.add_argument("--engine", choices=["datatrove", "spark", "inline"], help="execution engine")
     p.add_argument("--workers", type=int, help="local worker processes / Spark local cores")
-    p.add_argument("--stages", help="comma-separated subset of sample,ingest,refine,dedup,select,behavior,relations,knowledge,mix (default: all)")
+    p.add_argument("--stages", help="comma-separated subset of sample,ingest,refine,dedup,select,behavior,relations,knowledge,mix,shards (default: all)")
     p.add_argument("--force", action="store_true", help="re-run stages even when their manifest matches")
     p.add_argument("--quiet", action="store_true", help="no progress bars or info logs")
 

@@ -104,6 +104,7 @@ from jobs.stages.mix import MixConfig  # noqa: E402
 from jobs.stages.refine import RefineConfig  # noqa: E402
 from jobs.stages.relations import RelationsStageConfig  # noqa: E402
 from jobs.stages.select import SelectConfig  # noqa: E402
+from jobs.stages.shards import ShardsConfig  # noqa: E402
 
 
 class RunConfig(StrictModel):
@@ -123,6 +124,7 @@ class RunConfig(StrictModel):
     relations: RelationsStageConfig = RelationsStageConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
     mix: MixConfig = MixConfig()
+    shards: ShardsConfig = ShardsConfig()
 
 
 class ConfigError(ValueError):

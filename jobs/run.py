@@ -24,9 +24,10 @@ from jobs.stages.refine import RefineStage
 from jobs.stages.relations import RelationsStage
 from jobs.stages.sample import SampleStage
 from jobs.stages.select import SelectStage
+from jobs.stages.shards import ShardsStage
 
 log = logging.getLogger("music_corpus")
-STAGES = ("sample", "ingest", "refine", "dedup", "select", "behavior", "relations", "knowledge", "mix")
+STAGES = ("sample", "ingest", "refine", "dedup", "select", "behavior", "relations", "knowledge", "mix", "shards")
 DOCUMENT_STAGES = STAGES[:5]  # raw input to selected documents; the rest builds the curriculum
 
 
@@ -97,6 +98,8 @@ def run_corpus(
         if "mix" in stages and cfg.mix.enabled:
             knowledge_dir = out / "knowledge" if cfg.knowledge.enabled else None
             results.append(run_stage(MixStage(cfg.mix, knowledge_dir, behavior_dir), out, eng, force, log.info))
+        if "shards" in stages and cfg.shards.enabled and cfg.mix.enabled:
+            results.append(run_stage(ShardsStage(cfg.shards, out / "mix"), out, eng, force, log.info))
 
     if engine is not None:
         _run(engine)

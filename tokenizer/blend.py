@@ -1,0 +1,126 @@
+"""Megatron blend arguments and files: `--data-path`, `--data-args-path`, `--per-split-data-args-path`.
+
+Shapes follow megatron-core `get_blend_from_list` (a flat list "w1 p1 w2 p2 ..." or prefixes only) and
+Megatron-LM `megatron/training/utils.py::get_blend_and_blend_per_split`, which loads the per-split
+JSON as {"train": [...], "valid": [...], "test": [...]}: all three keys present, each a flat list of
+weight/prefix strings (or one whitespace-separated string), or null for no data in that split.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+BlendEntry = tuple[str, float, int]  # (prefix, weight, tokens)
+MANIFEST = "blend_manifest.json"
+
+
+def _weight(w: float) -> str:
+    return format(float(w), ".10g")
+
+
+def _check_prefix(p: str) -> str:
+    p = str(p)
+    if any(c.isspace() for c in p):
+        raise ValueError(f"prefix {p!r} contains whitespace; Megatron splits blend files on whitespace")
+    return p
+
+
+def data_path_args(prefixes_with_weights: Iterable[tuple[str, float]]) -> list[str]:
+    """`--data-path` arguments: ["w1", "p1", "w2", "p2", ...] (weights as given)."""
+    out: list[str] = []
+    for prefix, weight in prefixes_with_weights:
+        if weight < 0:
+            raise ValueError(f"{prefix}: negative blend weight {weight}")
+        out += [_weight(weight), _check_prefix(prefix)]
+    return out
+
+
+def per_split_data_args(
+    train: Iterable[tuple[str, float]],
+    valid: Iterable[tuple[str, float]] | None = None,
+    test: Iterable[tuple[str, float]] | None = None,
+) -> dict[str, list[str] | None]:
+    """The `--per-split-data-args-path` JSON object; an empty or missing split is null (Megatron skips it)."""
+
+    def one(blend: Iterable[tuple[str, float]] | None) -> list[str] | None:
+        args = data_path_args(blend) if blend is not None else []
+        return args or None  # get_blend_from_list([]) would fail; null means "no blend for this split"
+
+    return {"train": one(train), "valid": one(valid), "test": one(test)}
+
+
+def normalized(entries: Sequence[BlendEntry]) -> tuple[list[BlendEntry], list[dict]]:
+    """Entries with weights summing to 1, and those dropped (no tokens or zero weight) with the reason."""
+    kept = [e for e in entries if e[2] > 0 and e[1] > 0]
+    dropped = [{"prefix": str(p), "weight": w, "tokens": t, "reason": "no tokens" if t <= 0 else "zero weight"}
+               for p, w, t in entries if not (t > 0 and w > 0)]  # fmt: skip
+    total = sum(w for _, w, _ in kept)
+    return [(str(p), w / total, t) for p, w, t in kept], dropped
+
+
+def write_blend_files(
+    out_dir: str | Path,
+    stage_blends: dict[int, Sequence[BlendEntry]],
+    valid_blends: dict[int, Sequence[BlendEntry]] | None = None,
+    test_blends: dict[int, Sequence[BlendEntry]] | None = None,
+) -> dict:
+    """Per curriculum stage N: `stageN.data_args.txt` ("weight prefix" lines, for `--data-args-path`) and
+    `stageN.per_split.json` (for `--per-split-data-args-path`), weights normalized per stage; plus
+    `blend_manifest.json` with the tokens per prefix. Returns the manifest."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest: dict = {"stages": {}}
+    for stage in sorted(stage_blends):
+        train, dropped = normalized(stage_blends[stage])
+        if not train:
+            raise ValueError(f"stage {stage}: no prefix with tokens and a positive weight ({dropped})")
+        valid = normalized((valid_blends or {}).get(stage, ()))[0]
+        test = normalized((test_blends or {}).get(stage, ()))[0]
+        pairs = [(p, w) for p, w, _ in train]
+        args_file = out / f"stage{stage}.data_args.txt"
+        split_file = out / f"stage{stage}.per_split.json"
+        args = data_path_args(pairs)
+        args_file.write_text("".join(f"{args[i]} {args[i + 1]}\n" for i in range(0, len(args), 2)), encoding="utf-8")
+        split = per_split_data_args(pairs, [(p, w) for p, w, _ in valid], [(p, w) for p, w, _ in test])
+        split_file.write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
+        manifest["stages"][str(stage)] = {
+            "data_args_path": args_file.name,
+            "per_split_data_args_path": split_file.name,
+            "tokens": sum(t for _, _, t in train),
+            "prefixes": [{"prefix": p, "weight": w, "tokens": t} for p, w, t in train],
+            "valid": [{"prefix": p, "weight": w, "tokens": t} for p, w, t in valid],
+            "test": [{"prefix": p, "weight": w, "tokens": t} for p, w, t in test],
+            "dropped": dropped,
+        }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def projection(
+    tokens_per_second_per_core: float,
+    total_tokens: float = 50e9,
+    cores: Sequence[int] = (16, 64, 256, 1024),
+) -> dict:
+    """Core-hours and wall time to tokenize `total_tokens` on N cores, from a one-core throughput.
+
+    Assumes partitions tokenize independently (linear scaling); storage bandwidth, stragglers and the
+    final merge are not in it.
+    """
+    core_hours = total_tokens / tokens_per_second_per_core / 3600
+    rows = {
+        int(n): {"wall_hours": round(core_hours / n, 2), "wall_minutes": round(core_hours / n * 60, 1)}
+        for n in cores
+    }
+    return {"tokens": total_tokens, "tokens_per_second_per_core": round(tokens_per_second_per_core),
+            "core_hours": round(core_hours, 1), "by_cores": rows}  # fmt: skip
+
+
+def projection_markdown(p: dict) -> str:
+    lines = [f"Tokenizing {p['tokens'] / 1e9:.0f}B tokens at {p['tokens_per_second_per_core']:,} tokens/s per core "
+             f"= {p['core_hours']:,} core-hours", "", "| cores | wall time |", "|---:|---:|"]  # fmt: skip
+    for n, r in p["by_cores"].items():
+        wall = f"{r['wall_hours']:.1f} h" if r["wall_hours"] >= 1 else f"{r['wall_minutes']:.0f} min"
+        lines.append(f"| {n:,} | {wall} |")
+    return "\n".join(lines)
