@@ -96,6 +96,11 @@ class LoadedTokenizer:
         return plain
 
     @cached_property
+    def word_cache_encoder(self) -> WordCacheEncoder | None:
+        """The Python word-cache encoder for this tokenizer (None: its pipeline needs the Rust path)."""
+        return WordCacheEncoder.for_tokenizer(self)
+
+    @cached_property
     def token_bytes(self) -> np.ndarray | None:
         """UTF-8 bytes each token id stands for, when that is fixed (byte-level BPE); else None.
 
@@ -281,17 +286,116 @@ def train_bpe(
 
 
 # ------------------------------------------------------------------------------------------ encoding
+# GPT-2's pre-tokenizer pattern: what a `ByteLevel(use_regex=True)` pre-tokenizer splits on
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def _bytes_to_unicode() -> list[str]:
+    """GPT-2's byte -> printable character table (the ByteLevel alphabet), indexed by byte."""
+    bs = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    table = dict(zip(bs, cs, strict=True))
+    return [chr(table[b]) for b in range(256)]
+
+
+class WordCacheEncoder:
+    r"""Byte-level BPE with the pre-tokenization in Python and one BPE call per distinct word.
+
+    The tokenizer's own regex splits the text (the `regex` module reads the same `\p{..}` pattern),
+    each piece is mapped to the byte-level alphabet and tokenized by the tokenizer's own BPE model
+    (`model.tokenize`), and the ids are kept in a dict, so a word seen before costs one lookup. Music
+    text repeats its words (and the mix repeats documents), so this measured about 3.6 times faster
+    per core than the Rust pipeline's own batch encode on the demo mix with Qwen3, with identical ids
+    (tests compare them on real and adversarial text for every supported tokenizer). Only for texts
+    the normalizer leaves alone (none, or NFC on NFC text); `for_tokenizer` returns None for any other
+    pipeline shape, and callers fall back to Rust.
+    """
+
+    def __init__(self, backend, pattern: str, added: dict[str, int], max_words: int = 1 << 20):
+        import regex  # noqa: PLC0415  (a transformers dependency)
+
+        self.model = backend.model
+        self.split = regex.compile(pattern)
+        self.added = added
+        self.added_split = (regex.compile("(" + "|".join(regex.escape(a) for a in sorted(added, key=len, reverse=True)) + ")")
+                            if added else None)  # fmt: skip
+        self.table = _bytes_to_unicode()
+        self.cache: dict[str, list[int]] = {}
+        self.max_words = max_words
+
+    @classmethod
+    def for_tokenizer(cls, tok: LoadedTokenizer) -> WordCacheEncoder | None:
+        spec = tok.spec
+        model = spec.get("model") or {}
+        if model.get("type") != "BPE" or model.get("byte_fallback") or model.get("dropout") or tok.normalizer_kind == "other":
+            return None
+        if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+            return None
+        pre = spec.get("pre_tokenizer") or {}
+        steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+        if [s.get("type") for s in steps] == ["ByteLevel"] and steps[0].get("use_regex", True):
+            pattern = GPT2_PATTERN
+        elif ([s.get("type") for s in steps] == ["Split", "ByteLevel"] and not steps[1].get("use_regex", True)
+              and steps[0].get("behavior") == "Isolated" and not steps[0].get("invert")
+              and "Regex" in (steps[0].get("pattern") or {})):  # fmt: skip
+            pattern = steps[0]["pattern"]["Regex"]
+        else:
+            return None
+        if steps[-1].get("add_prefix_space"):
+            return None
+        added = {}
+        for i, a in tok.backend.get_added_tokens_decoder().items():
+            if a.lstrip or a.rstrip or a.single_word:
+                return None  # whitespace-absorbing added tokens: leave them to the Rust matcher
+            added[a.content] = int(i)
+        return cls(tok.backend, pattern, added)
+
+    def encode(self, text: str) -> list[int]:
+        out: list[int] = []
+        cache, table, tokenize = self.cache, self.table, self.model.tokenize
+        for seg in self.added_split.split(text) if self.added_split is not None else (text,):
+            if not seg:
+                continue
+            if (a := self.added.get(seg)) is not None:
+                out.append(a)
+                continue
+            for word in self.split.findall(seg):
+                ids = cache.get(word)
+                if ids is None:
+                    ids = [t.id for t in tokenize("".join([table[b] for b in word.encode("utf-8")]))]
+                    if len(cache) >= self.max_words:
+                        cache.clear()  # bounded memory; the next words refill it
+                    cache[word] = ids
+                out.extend(ids)
+        return out
+
+
 def encode_batch(tok: LoadedTokenizer, texts: Sequence[str]) -> list[list[int]]:
-    """Token ids per text, no special tokens added: the fast tokenizer's Rust batch path without offsets
-    (`encode_batch_fast`), skipping an NFC normalizer for texts already in NFC. Same ids as `tok(texts)`."""
+    """Token ids per text, no special tokens added; the same ids as `tok(texts)`.
+
+    Texts the normalizer leaves unchanged go through `WordCacheEncoder` when the tokenizer allows it,
+    otherwise through the Rust batch path without offsets (`encode_batch_fast`), skipping an NFC
+    normalizer for texts already in NFC; other texts go through the full Rust pipeline."""
     texts = texts if isinstance(texts, list) else list(texts)
     plain = tok.unnormalized_backend
-    if plain is None:
+    fast = tok.word_cache_encoder
+    if plain is None and tok.normalizer_kind is not None:
         return [e.ids for e in tok.backend.encode_batch_fast(texts, add_special_tokens=False)]
-    nfc = [i for i, t in enumerate(texts) if unicodedata.is_normalized("NFC", t)]
+    nfc = (list(range(len(texts))) if tok.normalizer_kind is None
+           else [i for i, t in enumerate(texts) if unicodedata.is_normalized("NFC", t)])  # fmt: skip
     ids: list[list[int]] = [None] * len(texts)  # type: ignore[list-item]
-    for i, e in zip(nfc, plain.encode_batch_fast([texts[i] for i in nfc], add_special_tokens=False), strict=True):
-        ids[i] = e.ids
+    if fast is not None:
+        for i in nfc:
+            ids[i] = fast.encode(texts[i])
+    else:
+        backend = plain if plain is not None else tok.backend
+        for i, e in zip(nfc, backend.encode_batch_fast([texts[i] for i in nfc], add_special_tokens=False), strict=True):
+            ids[i] = e.ids
     if len(nfc) < len(texts):
         rest = [i for i in range(len(texts)) if ids[i] is None]
         for i, e in zip(rest, tok.backend.encode_batch_fast([texts[i] for i in rest], add_special_tokens=False),
