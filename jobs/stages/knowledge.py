@@ -88,7 +88,7 @@ class KnowledgeStage(Stage):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for k in ("tasks", "catalog", "artist_works", "song_facts", "comment_items", "linker", "full_rows"):
+        for k in ("tasks", "catalog", "artist_works", "song_facts", "comment_items", "linker", "full_rows", "_rows"):
             state.pop(k, None)
         return state
 
@@ -127,10 +127,20 @@ class KnowledgeStage(Stage):
     # ---------------------------------------------------------------- lookups (once per worker)
 
     def _read(self, ds: str, columns: list[str] | None = None) -> list[dict]:
+        """Rows of an ingested dataset; the catalog tables several lookups need are read once per worker."""
+        if ds in CATALOG_KINDS:
+            return self._catalog_rows(ds)
         d = self.ingest_dir / ds
         if not _parts(d):
             return []
         return pads.dataset(d, format="parquet").to_table(columns=columns).to_pylist()
+
+    def _catalog_rows(self, ds: str) -> list[dict]:
+        cache = self.__dict__.setdefault("_rows", {})
+        if ds not in cache:
+            d = self.ingest_dir / ds
+            cache[ds] = pads.dataset(d, format="parquet").to_table().to_pylist() if _parts(d) else []
+        return cache[ds]
 
     @cached_property
     def catalog(self) -> dict[str, dict]:
