@@ -207,8 +207,32 @@ class ShardsStage(Stage):
         (work_dir / f"{PROJECTION}.md").write_text(
             "# Tokenization projection\n\nMeasured in this run: " f"{tokens:,} tokens in {seconds:.1f} s of task time "
             f"(one core per task), tokenizer {tok.name} ({tok.vocab_size:,} ids).\n\n" + projection_markdown(proj) + "\n")  # fmt: skip
+        (work_dir / "_README.md").write_text(shards_card(tok.meta(), prefixes, self.cfg))
         counts.tokens = tokens
         counts.datasets["documents"] = counts.rows_out
         counts.datasets["prefixes"] = len(prefixes)
         counts.bytes_in = sum(p.stat().st_size for p in self.parts)
         return counts
+
+
+def shards_card(tok_meta: dict, prefixes: list[dict], cfg: ShardsConfig) -> str:
+    """The card of the shards folder: what each file is, the tokenizer, and tokens per prefix."""
+    lines = [
+        "# Megatron shards", "",
+        "Produced by the `music-corpus` shards stage (`jobs/stages/shards.py`) from `mix/training_documents`.", "",
+        f"- Tokenizer: `{tok_meta['name']}` ({'trained here' if cfg.tokenizer is None else cfg.tokenizer}), "
+        f"{tok_meta['vocab_size']:,} ids ({tok_meta['base_vocab_size']:,} before the added tokens "
+        f"{', '.join(tok_meta['added_tokens']) or 'none'}); resize embeddings to `vocab_size`. EOD "
+        f"`{tok_meta['eod_token']}` = {tok_meta['eod_id']}. Saved in `tokenizer/`.",
+        "- `stage<N>/<source>.bin/.idx`: megatron-core indexed datasets, one document per mix row, EOD appended "
+        "(empty documents: an entry with no tokens, as `preprocess_data.py` writes).",
+        "- `stage<N>/<source>_lossmask.bin/.idx`: uint8 sidecar with the same lengths; 0 = no loss (template "
+        "wording, profile and state lines), 1 = loss (EOD included). Read both with `tokenizer.shards.read_shard`.",
+        "- `blends/stage<N>.data_args.txt` (`--data-args-path`), `blends/stage<N>.per_split.json` "
+        "(`--per-split-data-args-path`), `blends/blend_manifest.json` (tokens per prefix).",
+        "- `_projection.md`: core-hours to tokenize 50B tokens at this run's rate; `_report.json`: all counts.", "",
+        "| prefix | documents | empty | tokens | no-loss tokens |", "|---|---|---|---|---|",
+    ]  # fmt: skip
+    lines += [f"| `{p['prefix']}` | {p['documents']:,} | {p['empty_documents']:,} | {p['tokens']:,} | {p['no_loss_tokens']:,} |"
+              for p in prefixes]  # fmt: skip
+    return "\n".join(lines) + "\n"

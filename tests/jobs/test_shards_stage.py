@@ -106,6 +106,8 @@ def test_projection_report_names_the_measured_throughput(demo):
     out, _, _ = demo
     text = (out / "shards" / "_projection.md").read_text()
     assert "core-hours" in text and "| 1,024 |" in text
+    card = (out / "shards" / "_README.md").read_text()
+    assert "`stage3/demo`" in card and "_lossmask" in card and "resize embeddings" in card
     report = json.loads((out / "shards" / "_report.json").read_text())
     assert report["projection"]["tokens_per_second_per_core"] > 0
     assert np.isclose(report["projection"]["core_hours"],
