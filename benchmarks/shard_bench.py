@@ -327,8 +327,45 @@ def main(argv: list[str] | None = None) -> dict:
     proj = projection(text_tokens / ours)
     print("[shard] projection from (b):\n" + projection_markdown(proj), flush=True)
     ours_res = {k: runs["ours"][k] for k in ("docs", "empty_docs", "docs_with_spans", "no_loss_tokens", "tokens_written")}
+    unique = unique_text_check(shared, tok_path)
     return {"shard": {"input": info, "variants": table, "ratios": ratios, "bin_identical_to_datatrove": same,
-                      "ours": ours_res, "projection": proj, "env": ONE_CORE_ENV}}  # fmt: skip
+                      "ours": ours_res, "projection": proj, "env": ONE_CORE_ENV, "unique_text": unique}}  # fmt: skip
+
+
+def unique_text_check(shared: Path, tok_path: str) -> dict:
+    """The word cache's gain without repeated input: every real text once (C4, OpenWebText, WikiText,
+    ZIQI's Chinese questions), cold cache, against the Rust batch path; ids compared."""
+    import json  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = f"""
+import json, time, glob
+from tokenizer.load import load_tokenizer, WordCacheEncoder
+tok = load_tokenizer({tok_path!r})
+texts = []
+for f in sorted(glob.glob({str(shared / "web_crawl_samples" / "*.jsonl")!r})):
+    texts += [json.loads(line)["text"] for line in open(f, encoding="utf-8")]
+for pat, size in (({str(shared / "wikitext2_raw" / "wiki.*.raw")!r}, 4000), ({str(shared / "ziqi_eval" / "test" / "*.csv")!r}, 2000)):
+    for f in sorted(glob.glob(pat)):
+        raw = open(f, encoding="utf-8").read()
+        texts += [raw[i : i + size] for i in range(0, len(raw), size)]
+mb = sum(len(t.encode()) for t in texts) / 1e6
+backend = tok.unnormalized_backend or tok.backend
+t = time.process_time(); ref = [e.ids for e in backend.encode_batch_fast(texts, add_special_tokens=False)]; rust = time.process_time() - t
+enc = WordCacheEncoder.for_tokenizer(tok)
+t = time.process_time(); ours = [enc.encode(x) for x in texts]; ws = time.process_time() - t
+print(json.dumps({{"mb": round(mb, 1), "docs": len(texts), "rust_mb_per_cpu_s": round(mb / rust, 2),
+                  "word_cache_mb_per_cpu_s": round(mb / ws, 2), "ratio": round(rust / ws, 2),
+                  "identical_ids": ours == ref, "distinct_words": len(enc.cache)}}))
+"""
+    env = {**os.environ, **ONE_CORE_ENV}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    print(f"[shard] unique real text, cold cache: {out['mb']} MB, {out['docs']:,} docs: Rust encode_batch_fast "
+          f"{out['rust_mb_per_cpu_s']} MB/cpu-s, word cache {out['word_cache_mb_per_cpu_s']} (x{out['ratio']}), "
+          f"identical ids: {out['identical_ids']}", flush=True)  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":
