@@ -31,6 +31,11 @@ def write_rows(path: Path, rows: list[dict], dataset: str) -> None:
     os.replace(tmp, path)
 
 
+def part_files(dataset_dir: Path) -> list[Path]:
+    """The `part-*.parquet` files of a dataset folder in order (none when the folder does not exist)."""
+    return sorted(dataset_dir.glob("part-*.parquet")) if dataset_dir.exists() else []
+
+
 def write_table(path: Path, table: pa.Table, dataset: str | None = None) -> None:
     """Write an Arrow table atomically; with `dataset`, cast to (and so check against) its contract first."""
     if dataset is not None:

@@ -36,7 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from corpus.behavior.events import BehaviorConfig, prepare_user_events
 from corpus.behavior.interleave import interleave_user, render_profile
-from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows, write_table
+from jobs.catalog import item_text, read_catalog_items
+from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows, write_table
 from jobs.stage import Stage, StageCounts, read_manifest
 from schemas import get_schema
 
@@ -78,22 +79,9 @@ def user_buckets(user_ids: pa.Array | pa.ChunkedArray, n: int) -> np.ndarray:
 
 
 def catalog_item_texts(ingest_dir: Path) -> dict[str, str | None]:
-    """item id -> "title — artists" (songs, albums), artist name, or playlist name (None: no name)."""
-    texts: dict[str, str] = {}
-    specs = (("songs", "song_id", "title", "artists"), ("albums", "album_id", "title", "artists"),
-             ("artists", "artist_id", "name", None), ("playlists", "playlist_id", "name", None))  # fmt: skip
-    for ds, key, title, who in specs:
-        d = ingest_dir / ds
-        if not d.exists():
-            continue
-        t = pads.dataset(d, format="parquet").to_table(columns=[key, title] + ([who] if who else []))
-        names = t.column(title).to_pylist()
-        people = t.column(who).to_pylist() if who else [None] * len(names)
-        for k, name, ppl in zip(t.column(key).to_pylist(), names, people, strict=True):
-            name = (name or "").strip()
-            # a known item with no usable name is kept (rendered by id, flagged `item_without_metadata`)
-            texts.setdefault(k, (f"{name} — {', '.join(ppl)}" if ppl else name) if name else None)
-    return texts
+    """item id -> its text in sequences; a known item with no usable name maps to None (rendered by id,
+    flagged `item_without_metadata`)."""
+    return {k: item_text(v) for k, v in read_catalog_items(ingest_dir).items()}
 
 
 class BehaviorStage(Stage):
@@ -113,8 +101,7 @@ class BehaviorStage(Stage):
 
     @cached_property
     def event_parts(self) -> list[Path]:
-        d = self.ingest_dir / "behavior_events"
-        return sorted(d.glob("part-*.parquet")) if d.exists() else []
+        return part_files(self.ingest_dir / "behavior_events")
 
     def now(self) -> datetime | None:
         if self.cfg.now is not None:
@@ -144,7 +131,7 @@ class BehaviorStage(Stage):
 
     def input_files(self) -> list[Path]:
         ds = ("songs", "albums", "artists", "playlists", "user_profiles", "item_relations")
-        return self.event_parts + [p for d in ds for p in sorted((self.ingest_dir / d).glob("part-*.parquet"))]
+        return self.event_parts + [p for d in ds for p in part_files(self.ingest_dir / d)]
 
     def plan(self) -> list[int]:
         return list(range(self.n_buckets())) if self.event_parts else []

@@ -31,7 +31,8 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus.knowledge import render as R
-from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows
+from jobs.catalog import catalog_items
+from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
 from jobs.stage import Stage, StageCounts
 
 OUT_DATASET = "training_documents"
@@ -65,10 +66,6 @@ def _doc_id(kind: str, key: str) -> str:
     return xxhash.xxh3_128_hexdigest(f"knowledge\x00{kind}\x00{key}")
 
 
-def _parts(d: Path) -> list[Path]:
-    return sorted(d.glob("part-*.parquet")) if d.exists() else []
-
-
 def _meta(**kv: Any) -> str:
     return orjson.dumps({k: v for k, v in kv.items() if v is not None}, option=orjson.OPT_SORT_KEYS).decode()
 
@@ -97,15 +94,15 @@ class KnowledgeStage(Stage):
         ing = self.ingest_dir
         out: list[tuple[str, tuple[Path, ...]]] = []
         for ds in CATALOG_KINDS:
-            out += [(ds, (p,)) for p in _parts(ing / ds)]
+            out += [(ds, (p,)) for p in part_files(ing / ds)]
         for ds in GROUPED_KINDS:  # grouped by chart week / award category: one task sees all rows
-            if files := _parts(ing / ds):
+            if files := part_files(ing / ds):
                 out.append((ds, tuple(files)))
         if self.select_dir is not None:
-            out += [("documents", (p,)) for p in _parts(self.select_dir / "training_documents")]
-        out += [("playlists", (p,)) for p in _parts(ing / "playlists")]
+            out += [("documents", (p,)) for p in part_files(self.select_dir / "training_documents")]
+        out += [("playlists", (p,)) for p in part_files(ing / "playlists")]
         if self.relations_dir is not None:
-            out += [("relations", (p,)) for p in _parts(self.relations_dir / "item_relations")]
+            out += [("relations", (p,)) for p in part_files(self.relations_dir / "item_relations")]
         return out
 
     def config(self) -> dict:
@@ -113,7 +110,7 @@ class KnowledgeStage(Stage):
 
     def input_files(self) -> list[Path]:
         lookups = [p for ds in ("songs", "artists", "albums", "playlists", "comments", "chart_entries", "awards")
-                   for p in _parts(self.ingest_dir / ds)]  # fmt: skip
+                   for p in part_files(self.ingest_dir / ds)]  # fmt: skip
         refs: list[Path] = []
         if self.cfg.link_entities:  # the linker's common-word statistics come from these general texts
             from corpus.knowledge.linking import default_reference_paths  # noqa: PLC0415
@@ -131,7 +128,7 @@ class KnowledgeStage(Stage):
         if ds in CATALOG_KINDS:
             return self._catalog_rows(ds)
         d = self.ingest_dir / ds
-        if not _parts(d):
+        if not part_files(d):
             return []
         return pads.dataset(d, format="parquet").to_table(columns=columns).to_pylist()
 
@@ -139,22 +136,13 @@ class KnowledgeStage(Stage):
         cache = self.__dict__.setdefault("_rows", {})
         if ds not in cache:
             d = self.ingest_dir / ds
-            cache[ds] = pads.dataset(d, format="parquet").to_table().to_pylist() if _parts(d) else []
+            cache[ds] = pads.dataset(d, format="parquet").to_table().to_pylist() if part_files(d) else []
         return cache[ds]
 
     @cached_property
     def catalog(self) -> dict[str, dict]:
         """item id -> {item_type, title, artists} for songs, albums, artists and playlists."""
-        out: dict[str, dict] = {}
-        for r in self._read("songs", ["song_id", "title", "artists"]):
-            out[r["song_id"]] = {"item_type": "song", "title": r["title"], "artists": r["artists"]}
-        for r in self._read("albums", ["album_id", "title", "artists"]):
-            out[r["album_id"]] = {"item_type": "album", "title": r["title"], "artists": r["artists"]}
-        for r in self._read("artists", ["artist_id", "name"]):
-            out[r["artist_id"]] = {"item_type": "artist", "title": r["name"], "artists": None}
-        for r in self._read("playlists", ["playlist_id", "name"]):
-            out[r["playlist_id"]] = {"item_type": "playlist", "title": r["name"], "artists": None}
-        return out
+        return catalog_items(self._read)
 
     @cached_property
     def artist_works(self) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
@@ -200,7 +188,7 @@ class KnowledgeStage(Stage):
         tables = {}
         for ds in ("artists", "songs", "albums"):
             d = self.ingest_dir / ds
-            tables[ds] = pads.dataset(d, format="parquet").to_table() if _parts(d) else None
+            tables[ds] = pads.dataset(d, format="parquet").to_table() if part_files(d) else None
         return CatalogLinker.from_tables(tables["artists"], tables["songs"], tables["albums"]).setup()
 
     # ---------------------------------------------------------------- tasks
@@ -391,10 +379,10 @@ class KnowledgeStage(Stage):
         for (src, relation), members in sorted(groups.items()):
             item = self.catalog.get(src)
             neighbours = []
-            for m in sorted(members, key=lambda m: orjson.loads(m["metadata"] or "{}").get("rank", 0)):
+            ranked = sorted(((orjson.loads(m["metadata"] or "{}"), m) for m in members), key=lambda x: x[0].get("rank", 0))
+            for meta, m in ranked:
                 if (dst := self.catalog.get(m["dst_id"])) is not None:
-                    co = orjson.loads(m["metadata"] or "{}").get("co_count")
-                    neighbours.append({**dst, "score": m["weight"], "co_count": co})
+                    neighbours.append({**dst, "score": m["weight"], "co_count": meta.get("co_count")})
             if item is None or not neighbours:
                 dropped["relation_item_unknown"] += len(members)
                 continue

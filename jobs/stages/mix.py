@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from corpus.behavior.interleave import approx_tokens
 from corpus.mix.budget import SEED_BUDGETS, expected_copies, group_targets, whole_copies
-from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows
+from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
 from jobs.stage import Stage, StageCounts
 
 OUT_DATASET = "training_documents"
@@ -110,8 +110,8 @@ class MixStage(Stage):
         out: list[tuple[str, Path]] = []
         for kind, d in (("documents", self.knowledge_dir and self.knowledge_dir / "training_documents"),
                         ("sequences", self.behavior_dir and self.behavior_dir / "training_sequences")):  # fmt: skip
-            if d is not None and d.exists():
-                out += [(kind, p) for p in sorted(d.glob("part-*.parquet"))]
+            if d is not None:
+                out += [(kind, p) for p in part_files(d)]
         return out
 
     def config(self) -> dict:
@@ -173,11 +173,11 @@ class MixStage(Stage):
         for i, n in enumerate(lengths):
             part_copies = copies[offset : offset + n]
             part_tokens = n_tok[offset : offset + n]
+            part_groups = group[offset : offset + n]  # from the task's counts: no second metadata parse
             offset += n
             rows = self.read_part(i)
             out, excluded = [], []
-            for r, c, nt in zip(rows, part_copies, part_tokens, strict=True):
-                g = mix_group(r["metadata"], r["doc_id"])
+            for r, c, nt, g in zip(rows, part_copies, part_tokens, part_groups, strict=True):
                 acc = written[(r["stage"], g, r["source"])]
                 acc["documents"] += 1
                 acc["available_tokens"] += int(nt)

@@ -22,7 +22,7 @@ import orjson
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs.outputs import write_card, write_table
+from jobs.outputs import part_files, write_card, write_table
 from jobs.stage import Stage, StageCounts
 
 OUT_DATASET = "item_relations"
@@ -74,10 +74,6 @@ def spark_for(engine: Any, workers: int, master: str | None = None) -> Iterator[
         spark.stop()
 
 
-def _parts(d: Path) -> list[Path]:
-    return sorted(d.glob("part-*.parquet")) if d.exists() else []
-
-
 class RelationsStage(Stage):
     name = "relations"
 
@@ -91,10 +87,10 @@ class RelationsStage(Stage):
 
     def inputs(self) -> dict[str, list[Path]]:
         ing = self.ingest_dir
-        out = {"playlists": _parts(ing / "playlists"), "item_relations": _parts(ing / "item_relations"),
-               "sessions": _parts(self.behavior_dir / SESSIONS_DIR) if self.behavior_dir else []}  # fmt: skip
+        out = {"playlists": part_files(ing / "playlists"), "item_relations": part_files(ing / "item_relations"),
+               "sessions": part_files(self.behavior_dir / SESSIONS_DIR) if self.behavior_dir else []}  # fmt: skip
         for ds, _, _ in CATALOG:
-            out[ds] = _parts(ing / ds)
+            out[ds] = part_files(ing / ds)
         return out
 
     def config(self) -> dict:
@@ -210,7 +206,7 @@ def compute_relations(spark, stage: RelationsStage, work_dir: Path) -> dict:
     import pyarrow.compute as pc  # noqa: PLC0415
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    for f in sorted(out_dir.glob("part-*.parquet")):
+    for f in part_files(out_dir):
         vc = pc.value_counts(pq.read_table(f, columns=["relation"]).column("relation"))
         for kind, n in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
             kinds_report[kind]["relations"] = kinds_report[kind].get("relations", 0) + n

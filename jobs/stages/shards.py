@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs.outputs import read_task_stats, save_task_stats
+from jobs.outputs import part_files, read_task_stats, save_task_stats
 from jobs.stage import Stage, StageCounts
 
 TOKENIZER_DIR = "tokenizer"
@@ -82,8 +82,7 @@ class ShardsStage(Stage):
 
     @cached_property
     def parts(self) -> list[Path]:
-        d = self.mix_dir / "training_documents"
-        return sorted(d.glob("part-*.parquet")) if d.exists() else []
+        return part_files(self.mix_dir / "training_documents")
 
     def tokenizer_path(self) -> Path | None:
         if self.cfg.tokenizer is None:
