@@ -13,6 +13,7 @@ which only submits Spark jobs and receives per-part row counts.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,9 @@ def spark_for(engine: Any, workers: int, master: str | None = None) -> Iterator[
     try:
         yield spark
     finally:
+        # release the Python handles of Java objects while the gateway is up: collected later, in
+        # processes forked from this one (datatrove workers), they would message a closed gateway
+        gc.collect()
         spark.stop()
 
 
