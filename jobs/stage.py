@@ -61,9 +61,46 @@ def canonical_json(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS, default=str)
 
 
+class SourceTally:
+    """Per-source row accounting inside a task: `add(source, ...)` as rows are decided, `as_dict()` into the
+    task's stats (`by_source`), `StageCounts.add_task` to merge them in finalize."""
+
+    def __init__(self) -> None:
+        self.by_source: dict[str, dict] = {}
+
+    def _src(self, source: str) -> dict:
+        s = self.by_source.get(source)
+        if s is None:
+            s = self.by_source[source] = {"rows_in": 0, "rows_out": 0, "dropped": Counter(), "quarantined": Counter()}
+        return s
+
+    def add(self, source: str | None, *, rows_in: int = 0, rows_out: int = 0, dropped: str | None = None,
+            quarantined: str | None = None, n: int = 1) -> None:
+        """Count `rows_in` / `rows_out` rows of `source`, or `n` rows dropped or quarantined for a reason."""
+        s = self._src(source or "unknown")
+        s["rows_in"] += rows_in
+        s["rows_out"] += rows_out
+        if dropped is not None:
+            s["dropped"][dropped] += n
+        if quarantined is not None:
+            s["quarantined"][quarantined] += n
+
+    def kept(self, source: str | None, n: int = 1) -> None:
+        """`n` rows of `source` in and out."""
+        self.add(source, rows_in=n, rows_out=n)
+
+    def drop(self, source: str | None, reason: str, n: int = 1) -> None:
+        """`n` rows of `source` in and dropped for `reason`."""
+        self.add(source, rows_in=n, dropped=reason, n=n)
+
+    def as_dict(self) -> dict[str, dict]:
+        return {k: {"rows_in": v["rows_in"], "rows_out": v["rows_out"], "dropped": dict(sorted(v["dropped"].items())),
+                    "quarantined": dict(sorted(v["quarantined"].items()))} for k, v in sorted(self.by_source.items())}
+
+
 @dataclass
 class StageCounts:
-    """Row accounting of a stage: rows_in == rows_out + sum(dropped) + sum(quarantined)."""
+    """Row accounting of a stage: rows_in == rows_out + sum(dropped) + sum(quarantined), in total and per source."""
 
     rows_in: int = 0
     rows_out: int = 0
@@ -72,8 +109,34 @@ class StageCounts:
     datasets: Counter = field(default_factory=Counter)
     bytes_in: int = 0
     tokens: int | None = None
-    # per-source accounting: {source: {"rows_in":..,"rows_out":..,"dropped":{..},"quarantined":{..}}}
+    # per-source accounting: {source: {"rows_in":..,"rows_out":..,"dropped":{..},"quarantined":{..}, ...}}
     by_source: dict[str, dict] = field(default_factory=dict)
+
+    def add_task(self, stats: dict) -> None:
+        """Add a finished task's stats: `rows_in`, `rows_out`, `dropped`, `quarantined` and `by_source`
+        (a `SourceTally.as_dict()`); the totals are the sums over sources."""
+        for source, s in (stats.get("by_source") or {}).items():
+            self.add_source(source, s)
+
+    def add_source(self, source: str, s: dict) -> None:
+        """Add one source's counts (and extra per-source counters, e.g. repairs) to the totals."""
+        dst = self.by_source.setdefault(source, {"rows_in": 0, "rows_out": 0, "dropped": {}, "quarantined": {}})
+        self.rows_in += s.get("rows_in", 0)
+        self.rows_out += s.get("rows_out", 0)
+        dst["rows_in"] += s.get("rows_in", 0)
+        dst["rows_out"] += s.get("rows_out", 0)
+        for key in ("dropped", "quarantined"):
+            reasons = s.get(key) or {}
+            getattr(self, key).update(reasons)
+            merged = Counter(dst[key])
+            merged.update(reasons)
+            dst[key] = dict(sorted(merged.items()))
+        for key, value in s.items():  # extra counters (dicts of counts) pass through, summed
+            if key in ("rows_in", "rows_out", "dropped", "quarantined") or not isinstance(value, dict):
+                continue
+            merged = Counter(dst.get(key) or {})
+            merged.update(value)
+            dst[key] = dict(sorted(merged.items()))
 
     def check(self, stage: str) -> None:
         lost = self.rows_in - self.rows_out - sum(self.dropped.values()) - sum(self.quarantined.values())
@@ -82,6 +145,22 @@ class StageCounts:
                 f"stage {stage}: row accounting does not balance: {self.rows_in} in, {self.rows_out} out, "
                 f"{dict(self.dropped)} dropped, {dict(self.quarantined)} quarantined ({lost:+d} unaccounted)"
             )
+        if not self.by_source and self.rows_in:
+            raise AssertionError(f"stage {stage}: {self.rows_in} rows in but no per-source accounting")
+        for source, s in self.by_source.items():
+            lost = s["rows_in"] - s["rows_out"] - sum(s["dropped"].values()) - sum(s["quarantined"].values())
+            if lost:
+                raise AssertionError(f"stage {stage}, source {source}: row accounting does not balance ({lost:+d}): {s}")
+        for key in ("rows_in", "rows_out"):
+            total = sum(s[key] for s in self.by_source.values())
+            if self.by_source and total != getattr(self, key):
+                raise AssertionError(f"stage {stage}: {key} {getattr(self, key)} != {total} summed over sources")
+        for key in ("dropped", "quarantined"):
+            total: Counter = Counter()
+            for s in self.by_source.values():
+                total.update(s[key])
+            if self.by_source and +total != +getattr(self, key):
+                raise AssertionError(f"stage {stage}: {key} {dict(getattr(self, key))} != {dict(total)} summed over sources")
 
 
 @dataclass
