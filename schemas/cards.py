@@ -50,6 +50,8 @@ def render_card(
     lines += ["", "## Columns", "", "| column | type | nullable | meaning |", "|---|---|---|---|"]
     for c in spec.columns:
         meaning = c.description.replace("|", "\\|")
+        if c.allowed:
+            meaning += " Allowed values: " + ", ".join(f"`{a}`" for a in c.allowed) + "."
         lines.append(f"| `{c.name}` | `{c.type}` | {'yes' if c.nullable else 'no'} | {meaning} |")
     if rows_by_source:
         lines += ["", "## Rows by source", "", "| source | rows |", "|---|---|"]

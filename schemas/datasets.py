@@ -37,6 +37,12 @@ ID_NOTE = (
 DATE_NOTE = "Dates that sources give with partial precision are ISO 8601 strings: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."
 
 
+# Enumerated values (`Column.allowed`): ingestion quarantines anything else as `bad_value`.
+ITEM_TYPES = ("song", "artist", "album", "playlist")
+NODE_TYPES = (*ITEM_TYPES, "user")
+FEEDBACK = ("play", "skip", "like", "dislike", "tag", "add_to_playlist", "share", "search")
+
+
 def _id(name: str, what: str) -> Column:
     return Column(name, STR, f"Primary key of the {what} (content-derived, 32 hex chars).", nullable=False)
 
@@ -140,7 +146,7 @@ CHART_ENTRIES = _raw(
     [
         _id("entry_id", "chart entry"),
         Column("chart", STR, "Chart or list name, e.g. `billboard_year_end_hot100`.", False),
-        Column("item_type", STR, "`song` or `album`.", False),
+        Column("item_type", STR, "`song` or `album`.", False, allowed=("song", "album")),
         Column("title", STR, "Title of the charted song or album.", False),
         Column("artists", STRS, "Credited artist names.", False),
         Column("date", STR, "Chart date (ISO 8601, partial precision allowed)."),
@@ -173,7 +179,12 @@ COMMENTS = _raw(
     [
         _id("comment_id", "comment"),
         Column("text", STR, "Comment text (NFC, normalised newlines). May contain personal data until PII masking.", False),
-        Column("item_type", STR, "What the comment is about: `song`, `artist`, `album` or `playlist`."),
+        Column(
+            "item_type",
+            STR,
+            "What the comment is about: `song`, `artist`, `album` or `playlist`.",
+            allowed=ITEM_TYPES,
+        ),
         Column("item_id", STR, "Id of that item in its dataset, if linked."),
         Column("user_id", STR, "`user_profiles.user_id` of the author, if known."),
         Column("rating", F64, "Rating the author gave, on the source's scale."),
@@ -201,9 +212,21 @@ ITEM_RELATIONS = _raw(
     "relation_id",
     [
         _id("relation_id", "relation"),
-        Column("src_type", STR, "Type of the source node: `song`, `artist`, `album`, `playlist`, `user`.", False),
+        Column(
+            "src_type",
+            STR,
+            "Type of the source node: `song`, `artist`, `album`, `playlist`, `user`.",
+            False,
+            allowed=NODE_TYPES,
+        ),
         Column("src_id", STR, "Id of the source node in its dataset.", False),
-        Column("dst_type", STR, "Type of the destination node.", False),
+        Column(
+            "dst_type",
+            STR,
+            "Type of the destination node: `song`, `artist`, `album`, `playlist`, `user`.",
+            False,
+            allowed=NODE_TYPES,
+        ),
         Column("dst_id", STR, "Id of the destination node in its dataset.", False),
         Column("relation", STR, "Relation name, e.g. `play_count`, `friend`, `similar`.", False),
         Column("weight", F64, "Strength of the relation (play count, similarity); 1.0 if unweighted."),
@@ -232,13 +255,14 @@ BEHAVIOR_EVENTS = _raw(
         _id("event_id", "event"),
         Column("user_id", STR, "`user_profiles.user_id` of the user.", False),
         Column("ts", TS, "When the event happened (UTC).", False),
-        Column("item_type", STR, "`song`, `artist`, `album` or `playlist`.", False),
+        Column("item_type", STR, "`song`, `artist`, `album` or `playlist`.", False, allowed=ITEM_TYPES),
         Column("item_id", STR, "Id of the item in its dataset.", False),
         Column(
             "feedback",
             STR,
             "What the user did: `play`, `skip`, `like`, `dislike`, `tag`, `add_to_playlist`, `share`, `search`.",
             False,
+            allowed=FEEDBACK,
         ),
         Column("value", F64, "Magnitude of the feedback where it has one (seconds played, rating)."),
         Column("tag", STR, "The tag text for `tag` events."),
@@ -391,6 +415,10 @@ DEDUP_ATTRIBUTES = DatasetSchema(
             "of `dup_of`), `previous_version` (the content is in a previous corpus version's index), "
             "`duplicate_id` (an earlier row had the same id), `no_tokens` (nothing to compare).",
             False,
+            allowed=(
+                "unique", "kept", "exact_duplicate", "near_duplicate", "previous_version", "duplicate_id",
+                "no_tokens",
+            ),  # fmt: skip
         ),
         Column("dup_of", STR, "`doc_id` of the kept member for duplicates; null otherwise."),
         Column("eval_hits", STRS, "Evaluation items the text overlaps, as `eval_set/item_id` (empty if clean)."),

@@ -25,6 +25,16 @@ class Column:
     type: pa.DataType
     description: str
     nullable: bool = True
+    # The only values an enumerated string column may hold (exact, after normalisation); None = free.
+    # Ingestion quarantines any other value as `bad_value`; the dataset card lists them.
+    allowed: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.allowed is not None:
+            if not pa.types.is_string(self.type):
+                raise ValueError(f"column {self.name}: `allowed` needs a string column, not {self.type}")
+            if not self.allowed or len(set(self.allowed)) != len(self.allowed):
+                raise ValueError(f"column {self.name}: `allowed` must be non-empty and without repeats")
 
     def arrow_field(self) -> pa.Field:
         return pa.field(

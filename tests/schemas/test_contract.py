@@ -117,3 +117,44 @@ def test_card_lists_columns_counts_licenses_and_generated_notice():
         assert f"| `{c.name}` | `{c.type}` |" in card
     assert "| `msd` | 234 |" in card and "| `msd` | research use | MSD subset |" in card
     assert render_card(spec, rows=1) == render_card(spec, rows=1)  # deterministic
+
+
+def test_enumerated_columns_list_their_values_and_free_form_columns_do_not():
+    enumerated = {
+        f"{name}.{c.name}": c.allowed for name, spec in ALL_DATASETS.items() for c in spec.columns if c.allowed
+    }
+    items = ("song", "artist", "album", "playlist")
+    assert enumerated == {
+        "behavior_events.feedback": ("play", "skip", "like", "dislike", "tag", "add_to_playlist", "share", "search"),
+        "behavior_events.item_type": items,
+        "comments.item_type": items,
+        "chart_entries.item_type": ("song", "album"),
+        "item_relations.src_type": (*items, "user"),
+        "item_relations.dst_type": (*items, "user"),
+        "dedup_attributes.dup_status": (
+            "unique", "kept", "exact_duplicate", "near_duplicate", "previous_version", "duplicate_id", "no_tokens"
+        ),
+    }
+    for key, allowed in enumerated.items():
+        name, col = key.split(".")
+        description = get_schema(name).column(col).description
+        assert all(f"`{v}`" in description for v in allowed), key  # the prose and the contract agree
+    assert get_schema("item_relations").column("relation").allowed is None  # "e.g.": free-form
+
+
+def test_allowed_values_need_a_string_column_and_distinct_values():
+    from schemas import Column
+
+    with pytest.raises(ValueError, match="needs a string column"):
+        Column("n", pa.int32(), "a number", allowed=("1",))
+    with pytest.raises(ValueError, match="non-empty and without repeats"):
+        Column("s", pa.string(), "a kind", allowed=("a", "a"))
+
+
+def test_card_lists_allowed_values():
+    card = render_card(get_schema("behavior_events"), rows=1)
+    line = next(x for x in card.splitlines() if x.startswith("| `feedback` |"))
+    assert line.endswith(
+        "Allowed values: `play`, `skip`, `like`, `dislike`, `tag`, `add_to_playlist`, `share`, `search`. |"
+    )
+    assert "Allowed values" not in next(x for x in card.splitlines() if x.startswith("| `tag` |"))
