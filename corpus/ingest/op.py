@@ -42,6 +42,8 @@ class TaskStats:
     derived: dict[str, int] = field(default_factory=dict)
     # derived records that failed coercion: in `_quarantine`, outside the rows-in accounting
     derived_quarantined: dict[str, int] = field(default_factory=dict)
+    # string values whose mojibake the builders repaired, per `dataset.column` (e.g. `awards.credits`)
+    repaired: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
@@ -117,6 +119,18 @@ def unit_bytes(unit: WorkUnit) -> int:
     return p.stat().st_size
 
 
+def repaired_counts(ctx: IngestContext) -> dict[str, int]:
+    """Repaired string values per `dataset.column`, summed over the task's record builders."""
+    counts = {
+        f"{dataset}.{column}": n
+        # the context owns one builder per dataset and has no public accessor for them
+        for dataset, builder in ctx._builders.items()  # noqa: SLF001
+        for column, n in builder.repaired.items()
+        if n
+    }
+    return dict(sorted(counts.items()))
+
+
 def task_stats_path(work_dir: Path, task: int) -> Path:
     return work_dir / "_tasks" / f"{task:05d}.json"
 
@@ -143,6 +157,7 @@ def ingest_unit(
     derived: Counter[str] = Counter()
     derived_quarantined: Counter[str] = Counter()
     part = f"part-{task:05d}.parquet"
+    unit_kept = True
     try:
         for out in adapter.read(unit, ctx):
             if isinstance(out, Record):
@@ -174,6 +189,7 @@ def ingest_unit(
         if spec.on_bad_file != "quarantine":
             raise
         # the whole unit is quarantined as one row: nothing from a file we could not fully read is kept
+        unit_kept = False
         writers, derived, quarantined = {}, Counter(), Counter({"unreadable_file": 1})
         derived_quarantined = Counter()
         stats.rows_in, stats.rows_out = 1, 0
@@ -194,6 +210,8 @@ def ingest_unit(
     stats.quarantined = dict(sorted(quarantined.items()))
     stats.derived = dict(sorted(derived.items()))
     stats.derived_quarantined = dict(sorted(derived_quarantined.items()))
+    if unit_kept:
+        stats.repaired = repaired_counts(ctx)
     written: Counter[str] = Counter()
     for (name, _), w in writers.items():
         written[name] += w.written

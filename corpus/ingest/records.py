@@ -1,8 +1,9 @@
 """Turn raw source rows into contract rows, or into quarantine records that say what is wrong.
 
 Adapters hand `RecordBuilder.build` a plain dict keyed by contract column names; the builder
-normalises strings, coerces types, checks required fields and sizes, and computes the id. Every
-input row ends as exactly one `Record` (accepted) or one `Reject` (quarantined), so
+repairs mojibake in every string (the same conservative ftfy repair refine uses; ids excepted),
+normalises strings, coerces types, checks required fields, sizes and enumerated values, and computes
+the id. Every input row ends as exactly one `Record` (accepted) or one `Reject` (quarantined), so
 rows in = rows out + rows quarantined holds by construction.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,11 +19,13 @@ from datetime import UTC, date, datetime
 import orjson
 import pyarrow as pa
 
+from corpus.clean.unicode_repair import repair_unicode
 from corpus.ingest.ids import make_id
 from corpus.ingest.normalize import has_invalid_utf8, normalize_name, normalize_text
 from schemas import DatasetSchema, get_schema
 
-# Columns holding running text (keep lines); every other string is name-like.
+# Columns holding running text (keep lines); every other string is name-like. A JSON number given for
+# one of them is a type error, not text: ids and names may be numeric, running text is not.
 TEXT_COLUMNS = frozenset({"text", "profile_text", "description", "question", "answer", "choices", "credits"})
 # Required text columns whose emptiness means "nothing to train on", reported as `empty_text`.
 EMPTY_TEXT_COLUMNS = frozenset({"text", "question"})
@@ -103,6 +107,12 @@ def _plain(s: str) -> bool:
     return bool(s) and s.isascii() and s.isprintable() and "  " not in s and s[0] != " " and s[-1] != " "
 
 
+def _is_id(name: str) -> bool:
+    """Identifier columns (`source_id`, `item_id`, `artist_ids`, ...) are never repaired: adapters link rows
+    by ids computed from the same raw strings (`IngestContext.link`), and a repaired id would break them."""
+    return name == "source_id" or name.endswith(("_id", "_ids"))
+
+
 _WS_OR_NULL_START = frozenset(" \t\n\r\x0b\x0cnNN/")  # first chars of blanks and null spellings
 
 
@@ -143,17 +153,24 @@ class RecordBuilder:
         self._known = {c.name for c in self.spec.columns}
         # one converter per column, chosen once: the per-row loop does no type dispatch
         self._plan = [
-            (c.name, self._converter(c.name, c.type), c.nullable, _null_spellings(c.type))
+            (c.name, self._converter(c.name, c.type, c.allowed), c.nullable, _null_spellings(c.type))
             for c in self._columns
             if c.name != "metadata"
         ]
         self._id_prefix = f"{dataset}\x1f{source}\x1f"
+        # string values the Unicode repair changed (beyond what normalisation alone does), per column, in
+        # the records built; `_row_repairs` holds the current row's until it is accepted
+        self.repaired: Counter[str] = Counter()
+        self._row_repairs: list[str] = []
+        # repaired forms of non-ASCII names: catalog names repeat across rows (artists, albums, genres)
+        self._name_repairs: dict[str, str] = {}
 
     def build(self, raw: Mapping, file: str, row: int | None, payload: object = None, primary: bool = True):
         """A `Record`, or a `Reject` naming the field and reason. Unknown keys go to `metadata`."""
         try:
             values = self._coerce(raw)
         except FieldError as e:
+            self._row_repairs.clear()
             return Reject(
                 file,
                 row,
@@ -164,6 +181,9 @@ class RecordBuilder:
                 self.dataset,
                 primary,
             )
+        if self._row_repairs:
+            self.repaired.update(self._row_repairs)
+            self._row_repairs.clear()
         return Record(self.dataset, values, primary)
 
     def _coerce(self, raw: Mapping) -> dict:
@@ -192,7 +212,23 @@ class RecordBuilder:
             out[key] = make_id(self.dataset, self.source, out["source_id"])
         return out
 
-    def _converter(self, name: str, typ: pa.DataType):
+    def _converter(self, name: str, typ: pa.DataType, allowed: tuple[str, ...] | None = None):
+        if pa.types.is_string(typ) and allowed:
+            allowed_set = frozenset(allowed)
+            listed = ", ".join(f"`{a}`" for a in allowed)
+
+            def enumerated(v: object) -> str | None:
+                s = self._string(name, v)
+                if s is not None and s not in allowed_set:
+                    raise FieldError(
+                        name,
+                        "bad_value",
+                        f"{s!r:.60} is not an allowed value; allowed: {listed} "
+                        "(map the source's value to one of them in the adapter)",
+                    )
+                return s
+
+            return enumerated
         if pa.types.is_string(typ):
             return lambda v: self._string(name, v)
         if pa.types.is_integer(typ):
@@ -224,10 +260,50 @@ class RecordBuilder:
             raise FieldError("metadata", "bad_type", f"must be a JSON object, got {type(meta).__name__}")
         if not extra:
             return None
+        to_repair = []
         for k, v in extra.items():
-            if isinstance(v, str) and not v.isascii() and has_invalid_utf8(v):
-                raise FieldError(k, "invalid_utf8", "contains bytes that are not valid UTF-8")
+            if type(v) is str:
+                if v.isascii():
+                    if "&" in v or "\\" in v:
+                        to_repair.append(k)
+                    continue
+                if has_invalid_utf8(v):
+                    raise FieldError(k, "invalid_utf8", "contains bytes that are not valid UTF-8")
+                to_repair.append(k)
+            elif isinstance(v, Mapping | list | tuple):
+                to_repair.append(k)
+        for k in to_repair:
+            if not _is_id(k):
+                extra[k] = self._repair_json(extra[k])
         return orjson.dumps(extra, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+    def _repair_json(self, v: object) -> object:
+        """`v` (a metadata value) with mojibake repaired in its strings, nested ones included; counted under
+        `metadata`. Keys stay as they are (they name source fields)."""
+        if type(v) is str:
+            if v.isascii() and "&" not in v and "\\" not in v:
+                return v
+            r = self._repair_name(v)
+            if r != v and normalize_text(r) != normalize_text(v):
+                self._row_repairs.append("metadata")
+                return r
+            return v
+        if isinstance(v, Mapping):
+            return {k: x if isinstance(k, str) and _is_id(k) else self._repair_json(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [self._repair_json(x) for x in v]
+        return v
+
+    def _repair_name(self, v: str) -> str:
+        """`repair_unicode(v)`, memoised for short values (names repeat; running text does not)."""
+        if len(v) > 200:
+            return repair_unicode(v)
+        r = self._name_repairs.get(v)
+        if r is None:
+            if len(self._name_repairs) >= 100_000:
+                self._name_repairs.clear()  # bounded memory; the next values refill it
+            r = self._name_repairs[v] = repair_unicode(v)
+        return r
 
     # ------------------------------------------------------------------ conversion
     def _convert(self, name: str, typ: pa.DataType, v: object):
@@ -256,16 +332,35 @@ class RecordBuilder:
             except UnicodeDecodeError:
                 raise FieldError(name, "invalid_utf8", "contains bytes that are not valid UTF-8") from None
         elif isinstance(v, bool | int | float):
+            if name in TEXT_COLUMNS:
+                raise FieldError(
+                    name,
+                    "bad_type",
+                    f"must be a string of running text, got the {type(v).__name__} {v!r:.60} "
+                    "(quote it in the source, or have the adapter pass it as a string)",
+                )
             v = repr(v) if isinstance(v, float) else str(v)
         elif not isinstance(v, str):
             raise FieldError(name, "bad_type", f"must be a string, got {type(v).__name__}")
+        text = name in TEXT_COLUMNS
         if v.isascii():
-            # the common case: printable ASCII without surrounding or repeated spaces needs no work
-            if name not in TEXT_COLUMNS and _plain(v):
+            # the common case: printable ASCII without surrounding or repeated spaces, `&` (HTML entities)
+            # or `\\` needs no repair and no normalisation
+            if (
+                not text
+                and v
+                and v.isprintable()
+                and "  " not in v
+                and v[0] != " "
+                and v[-1] != " "
+                and "&" not in v
+                and "\\" not in v
+            ):
                 return v
         elif has_invalid_utf8(v):
             raise FieldError(name, "invalid_utf8", "contains bytes that are not valid UTF-8")
-        if name in TEXT_COLUMNS:
+        form = self.limits.unicode_form
+        if text:
             if len(v) > self.limits.max_text_bytes // 4 and len(v.encode()) > self.limits.max_text_bytes:
                 raise FieldError(
                     name,
@@ -273,9 +368,22 @@ class RecordBuilder:
                     f"is {len(v.encode()):,} bytes, over the {self.limits.max_text_bytes:,}-byte limit "
                     "(raise ingest.max_text_bytes to accept it)",
                 )
-            s = normalize_text(v, self.limits.unicode_form)
+            s = normalize_text(v, form)
+            r = repair_unicode(v)  # returns plain ASCII without `&`, `\\` or controls as is, at once
+            if r is not v and r != v:
+                r = normalize_text(r, form)
+                if r != s:
+                    self._row_repairs.append(name)
+                    s = r
         else:
-            s = normalize_name(v, self.limits.unicode_form)
+            s = normalize_name(v, form)
+            if not _is_id(name):
+                r = self._repair_name(v)
+                if r != v:
+                    r = normalize_name(r, form)
+                    if r != s:
+                        self._row_repairs.append(name)
+                        s = r
         return s or None
 
     def _int(self, name: str, typ: pa.DataType, v: object) -> int:

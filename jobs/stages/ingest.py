@@ -109,12 +109,14 @@ class IngestStage(Stage):
                     "quarantined": Counter(),
                     "derived": Counter(),
                     "derived_dropped": Counter(),
+                    "repaired": Counter(),
                 }
             )
             src["rows_in"] += st.rows_in
             src["rows_out"] += st.rows_out
             src["quarantined"].update(st.quarantined)
             src["derived"].update(st.derived)
+            src["repaired"].update(st.repaired)
             src["derived_dropped"].update({f"quarantined:{k}": v for k, v in st.derived_quarantined.items()})
         self._dedupe_keys(work_dir, counts, by_source)
         for name in sorted(RAW_DATASETS):
@@ -126,7 +128,7 @@ class IngestStage(Stage):
             if d.exists():
                 self._write_card(d, name)
         for src in by_source.values():
-            for k in ("dropped", "quarantined", "derived", "derived_dropped"):
+            for k in ("dropped", "quarantined", "derived", "derived_dropped", "repaired"):
                 src[k] = dict(sorted(src[k].items()))
         counts.by_source = dict(sorted(by_source.items()))
         return counts

@@ -177,3 +177,150 @@ def test_rejects_in_later_splits_carry_file_line_numbers(tmp_path):
     q = pq.read_table(tmp_path / "out" / "_quarantine").to_pylist()
     rejects = sorted((r["row"], r["reason"]) for r in q)
     assert rejects == [(150, "malformed_json"), (251, "empty_text")]
+
+
+# ----------------------------------------------------------------------------- Unicode repair at ingestion
+
+
+def test_builder_repairs_mojibake_in_every_string_column_and_counts_it():
+    b = RecordBuilder("awards", "grammy")
+    rec = b.build(
+        {"source_id": "BartÃ³k 1", "ceremony": "GRAMMYÂ\u00a0Awards", "year": 1990, "category": "Best Opera",
+         "nominee": "BartÃ³k: Bluebeard's Castle", "artists": ["Mel TormÃ©", "Björk", "周杰伦"],
+         "credits": "Rob McConnell, arranger (Mel TormÃ© with Rob McConnell &amp; The Boss Brass)",
+         "label": "DuruflÃ©", "label_id": "Ã©1"},
+        "f.csv", 2,
+    )
+    assert isinstance(rec, Record)
+    v = rec.values
+    assert v["nominee"] == "Bartók: Bluebeard's Castle" and v["ceremony"] == "GRAMMY Awards"
+    assert v["artists"] == ["Mel Tormé", "Björk", "周杰伦"]  # correctly encoded names are left alone
+    assert v["credits"] == "Rob McConnell, arranger (Mel Tormé with Rob McConnell & The Boss Brass)"
+    # metadata strings are repaired too; ids (here `source_id`, `label_id`) never: foreign keys use the raw string
+    assert json.loads(v["metadata"]) == {"label": "Duruflé", "label_id": "Ã©1"}
+    assert v["source_id"] == "BartÃ³k 1" and v["award_id"] == make_id("awards", "grammy", "BartÃ³k 1")
+    assert b.repaired == {"ceremony": 1, "nominee": 1, "artists": 1, "credits": 1, "metadata": 1}
+
+
+def test_builder_repair_leaves_clean_text_alone_and_counts_only_kept_rows():
+    b = RecordBuilder("documents", "web")
+    clean = ["Björk's Homogenic, 1997.", "周杰伦的新专辑《最伟大的作品》", "R&B and AT&T, C:\\music", "Ünïcödé “quotes” — fine"]
+    for i, text in enumerate(clean):
+        rec = b.build({"source_id": str(i), "text": text, "title": text}, "f", i)
+        assert (rec.values["text"], rec.values["title"]) == (text, text)
+    assert b.repaired == {}
+    # only NFC or whitespace differences are normalisation, not repair
+    assert b.build({"source_id": "n", "text": "Cafe\u0301\r\nbar"}, "f", 9).values["text"] == "Caf\u00e9\nbar"
+    assert b.repaired == {}
+    # a row that is quarantined for another field does not count its repairs
+    assert b.build({"source_id": "q", "text": "MotÃ¶rhead", "created_at": "soon"}, "f", 10).reason == "bad_type"
+    assert b.repaired == {}
+    assert b.build({"source_id": "k", "text": "MotÃ¶rhead"}, "f", 11).values["text"] == "Motörhead"
+    assert b.repaired == {"text": 1}
+
+
+def test_task_stats_count_repairs_per_dataset_column(tmp_path):
+    from corpus.ingest.op import ingest_unit
+    from corpus.ingest.sources import SourceSpec, get_adapter
+
+    path = tmp_path / "songs.csv"
+    path.write_text(
+        'source_id,title,artists,album\n1,CafÃ© del Mar,"[""BeyoncÃ©"", ""ZoÃ©""]",Plain\n2,Plain,"[""A""]",NiÃ±o\n'
+        '3,Plain,"[""Sigur Rós""]",Ágætis byrjun\n',
+        encoding="utf-8",
+    )
+    spec = SourceSpec(name="t", path=str(path), dataset="songs")
+    (unit,) = get_adapter("generic").plan(spec, 1 << 20)
+    stats = ingest_unit(unit, 0, tmp_path / "out")
+    assert stats.repaired == {"songs.album": 1, "songs.artists": 2, "songs.title": 1}
+    rows = pq.read_table(tmp_path / "out" / "songs").to_pylist()
+    assert [(r["title"], r["artists"], r["album"]) for r in rows] == [
+        ("Café del Mar", ["Beyoncé", "Zoé"], "Plain"), ("Plain", ["A"], "Niño"),
+        ("Plain", ["Sigur Rós"], "Ágætis byrjun"),
+    ]
+
+
+# ----------------------------------------------------------------------------- contract: enumerations and types
+
+
+def _ingest_jsonl(tmp_path: Path, dataset: str, rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    from corpus.ingest.op import ingest_unit
+    from corpus.ingest.sources import SourceSpec, get_adapter
+
+    path = _write_jsonl(tmp_path / f"{dataset}.jsonl", rows)
+    spec = SourceSpec(name="t", path=str(path), dataset=dataset)
+    for i, unit in enumerate(get_adapter("generic").plan(spec, 1 << 20)):
+        ingest_unit(unit, i, tmp_path / "out")
+    out, q = tmp_path / "out" / dataset, tmp_path / "out" / "_quarantine"
+    kept = pq.read_table(out).to_pylist() if out.exists() else []
+    return kept, (pq.read_table(q).to_pylist() if q.exists() else [])
+
+
+def test_enumerated_value_outside_the_contract_is_quarantined(tmp_path):
+    event = {"user_id": "u1", "ts": "2024-01-02T03:04:05Z", "item_type": "song", "item_id": "s1"}
+    kept, q = _ingest_jsonl(tmp_path, "behavior_events", [
+        {"id": "e1", **event, "feedback": "play"},
+        {"id": "e2", **event, "feedback": "teleport"},
+        {"id": "e3", **event, "item_type": "podcast", "feedback": "like"},
+    ])  # fmt: skip
+    assert [r["source_id"] for r in kept] == ["e1"]
+    by_row = {r["row"]: r for r in q}
+    assert (by_row[2]["reason"], by_row[2]["field"]) == ("bad_value", "feedback")
+    msg = by_row[2]["message"]
+    assert msg.startswith("behavior_events.feedback: 'teleport' is not an allowed value")
+    assert all(f"`{v}`" in msg for v in ("play", "skip", "add_to_playlist", "search"))
+    assert (by_row[3]["reason"], by_row[3]["field"]) == ("bad_value", "item_type") and "'podcast'" in by_row[3]["message"]
+
+
+def test_enumerated_nullable_column_accepts_null_and_allowed_values():
+    b = RecordBuilder("comments", "demo")
+    assert b.build({"source_id": "c1", "text": "nice", "item_type": None}, "f", 1).values["item_type"] is None
+    assert b.build({"source_id": "c2", "text": "nice", "item_type": " album "}, "f", 2).values["item_type"] == "album"
+    out = b.build({"source_id": "c3", "text": "nice", "item_type": "Album"}, "f", 3)
+    assert (out.reason, out.field) == ("bad_value", "item_type")  # exact: an adapter maps case, not the builder
+
+
+def test_number_for_running_text_is_bad_type_but_numeric_ids_and_names_are_fine(tmp_path):
+    kept, q = _ingest_jsonl(tmp_path, "documents", [
+        {"id": 1, "text": "one"},
+        {"id": 2, "text": 12345},
+        {"source_id": 3, "text": "three", "title": 1999},
+        {"id": 4, "text": 3.5},
+        {"id": 5, "text": True},
+    ])  # fmt: skip
+    assert sorted((r["source_id"], r["title"]) for r in kept) == [("1", None), ("3", "1999")]
+    assert sorted((r["row"], r["reason"], r["field"]) for r in q) == [
+        (2, "bad_type", "text"), (4, "bad_type", "text"), (5, "bad_type", "text")
+    ]
+    msg = next(r["message"] for r in q if r["row"] == 2)
+    assert msg.startswith("documents.text: must be a string of running text, got the int 12345")
+    qa = RecordBuilder("qa_items", "t")
+    assert (qa.build({"source_id": "q", "question": "Year?", "answer": 1969}, "f", 1).field) == "answer"
+    out = qa.build({"source_id": "q", "question": "Year?", "answer": "1969", "choices": ["1969", 1970]}, "f", 2)
+    assert (out.reason, out.field) == ("bad_type", "choices")
+    assert isinstance(qa.build({"source_id": "q", "question": "Year?", "answer": "1969"}, "f", 3), Record)
+
+
+def test_ingest_manifest_reports_repairs_per_source(tmp_path):
+    from jobs.config import RunConfig
+    from jobs.engines import LocalEngine
+    from jobs.run import run_corpus
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "songs.csv").write_text(
+        'source_id,title,artists\n1,CafÃ© del Mar,"[""BeyoncÃ©""]"\n2,Plain,"[""A""]"\n', encoding="utf-8"
+    )
+    (tmp_path / "in" / "docs.jsonl").write_text('{"id": "d", "text": "MotÃ¶rhead live"}\n', encoding="utf-8")
+    sources = [
+        {"name": "a", "dataset": "songs", "path": str(tmp_path / "in" / "songs.csv")},
+        {"name": "a", "dataset": "documents", "path": str(tmp_path / "in" / "docs.jsonl")},
+        {"name": "b", "dataset": "documents", "path": str(tmp_path / "in" / "docs.jsonl")},
+    ]
+    cfg = RunConfig.model_validate(
+        {"out": str(tmp_path / "out"), "engine": "inline", "sample": {"enabled": False}, "ingest": {"sources": sources}}
+    )
+    manifest = run_corpus(cfg, engine=LocalEngine(), stages=("ingest",)).results[-1].manifest
+    by_source = manifest["by_source"]
+    assert by_source["a"]["repaired"] == {"documents.text": 1, "songs.artists": 1, "songs.title": 1}
+    assert list(by_source["a"]["repaired"]) == sorted(by_source["a"]["repaired"])
+    assert by_source["b"]["repaired"] == {"documents.text": 1}

@@ -1,7 +1,8 @@
 """Grammy Awards nominations 1958-2019 (Kaggle scrape of grammy.com): one primary `awards` row per CSV row.
 
-The file is UTF-8 with a BOM (the reader strips it). Mojibake such as "Â" before a non-breaking space
-comes from the scrape and is kept as is. Every row of this copy has `winner` TRUE.
+The file is UTF-8 with a BOM (the reader strips it). The scrape's mojibake (`BartÃ³k`, "Â" before a
+non-breaking space) is repaired by the record builder, like every ingested string. Every row of this copy
+has `winner` TRUE.
 """
 
 from __future__ import annotations
