@@ -30,7 +30,7 @@ from corpus.ingest.sources import SourceSpec, get_adapter
 from corpus.ingest.sources.real import ADAPTERS as REAL_ADAPTERS
 from corpus.ingest.sources.real._common import pitch_class
 from corpus.ingest.sources.real.rolling_stone import split_genres
-from corpus.ingest.sources.real.text import wikitext_articles
+from corpus.ingest.sources.real.text import detokenize_wikitext, wikitext_articles
 from corpus.ingest.sources.real.trivia import read_otqa_blocks
 from schemas import get_schema, validate_parquet, validate_table
 
@@ -676,7 +676,7 @@ def test_wikitext_articles_match_index(ingest: Callable[..., Run]) -> None:
     want = [
         (
             r["split"],
-            normalize_name(r["title"]),
+            normalize_name(detokenize_wikitext(r["title"])),
             int(r["first_line"]),
             min(int(r["last_line"]), n_lines[r["split"]]),
         )
@@ -684,11 +684,22 @@ def test_wikitext_articles_match_index(ingest: Callable[..., Run]) -> None:
     ]
     assert sorted(got) == sorted(want)
     first = next(d for d in docs if d["title"] == "Homarus gammarus")
-    assert first["text"].startswith("Homarus gammarus , known as the European lobster")
+    assert first["text"].startswith("Homarus gammarus, known as the European lobster or common lobster, is")
     assert "= = Description = =" in first["text"] and not any(
         line.startswith(" ") for line in first["text"].split("\n")
     )
-    assert any("@-@" in d["text"] for d in docs)  # WikiText artefacts kept
+    assert 'becoming "lobster red" on cooking.' in first["text"]
+    assert "weigh 0.7 – 2.2 kg (1.5 – 4.9 lb)." in first["text"]
+    # the raw files are full of tokenization artefacts; none is left in the ingested documents
+    raw = "".join((SHARED / "wikitext2_raw" / f).read_text(encoding="utf-8") for f in ("wiki.valid.raw", "wiki.test.raw"))
+    assert min(raw.count(a) for a in ("@-@", "@,@", "@.@", " , ", " . ")) > 100
+    for d in docs:
+        for artefact in ("@-@", "@,@", "@.@", " , ", " . ", " ; ", " : ", "( ", " )", " 's "):
+            assert artefact not in d["text"] and artefact not in d["title"], (d["title"], artefact)
+    titles = {d["title"] for d in docs}
+    assert {"M-82 (Michigan highway)", "Battle of Edson's Ridge", "Exit Through the Kwik-E-Mart"} <= titles
+    # ids keep the title as the file spells it, so they do not change with the detokenizer
+    assert by_source_id(docs)["valid/M @-@ 82 ( Michigan highway )"]["title"] == "M-82 (Michigan highway)"
 
 
 def test_web_crawl(ingest: Callable[..., Run]) -> None:
@@ -738,6 +749,42 @@ def test_otqa_blocks(tmp_path: Path) -> None:
     )  # builder rejects as invalid_utf8
     assert rows[3].reject is not None and "no '^" in rows[3].reject.message
     assert rows[4].reject is not None and "unexpected line" in rows[4].reject.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("the 13th @-@ century church", "the 13th-century church"),
+        ("1 @,@ 000 people , 3 @.@ 5 %", "1,000 people, 3.5%"),
+        ("a mass of 6 kilograms ( 13 lb ) , and claws .", "a mass of 6 kilograms (13 lb), and claws."),
+        ("It is ; it was : yes ! Really ?", "It is; it was: yes! Really?"),
+        ("Edson 's Ridge , it isn 't , they did n't", "Edson's Ridge, it isn't, they didn't"),
+        ("I ’ m sure ; SEPTA ’ s line", "I’m sure; SEPTA’s line"),
+        ('the " crusher " , and the " cutter " .', 'the "crusher", and the "cutter".'),
+        ('a " b " c\nd " e', 'a "b" c\nd " e'),  # an unpaired quote is left where it is
+        ("costs $ 2 @.@ 5 million [ 1 ]", "costs $2.5 million [1]"),
+        ("= = Description = =\nline two .", "= = Description = =\nline two."),
+        ("Linnaeus ' concept , the ' ald kirk '", "Linnaeus ' concept, the ' ald kirk '"),  # ambiguous: kept
+    ],
+)
+def test_detokenize_wikitext(raw: str, want: str) -> None:
+    assert detokenize_wikitext(raw) == want
+    assert detokenize_wikitext(want) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, world. It's 3.5 (approx.) and \"quoted\" text; fine: yes!",
+        "He said 'so what' and left... then wait ... more :) and a .22 rifle",
+        "Prices: $5, 10% off [see note] - and a dash – here / there",
+        "email me@example.com @home #1 C# 5 - 3",
+        "周杰伦的新专辑，发行于2022年。",
+        "Line one,\nline two.\n\n= = Heading = =",
+    ],
+)
+def test_detokenize_wikitext_leaves_ordinary_text_alone(text: str) -> None:
+    assert detokenize_wikitext(text) == text
 
 
 def test_wikitext_articles_parser(tmp_path: Path) -> None:

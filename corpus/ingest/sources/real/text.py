@@ -2,8 +2,9 @@
 
 WikiText: the unit of accounting is the article, not the line. An article starts at a title line ` = X = `
 with blank lines on both sides (the rule `articles.tsv` uses) and runs to the next title; its row number
-is the title's line number. The text is the article body with each line's leading space removed and
-WikiText artefacts (`@-@`, spaced punctuation) kept. Non-blank text before the first title would be
+is the title's line number. The text is the article body with each line's leading space removed, and
+text and title are detokenized (`detokenize_wikitext`: `@-@`, `@,@`, `@.@` and spaced punctuation undone);
+the source id keeps the title as the file spells it. Non-blank text before the first title would be
 quarantined as `orphan_text`. Web crawl: one document per JSON line, one work unit per file (split by
 bytes when large); the id is the URL or the record's own id where there is one, else a content key.
 """
@@ -22,6 +23,67 @@ from corpus.ingest.sources.real._common import passthrough
 
 WIKI_SPLITS = {"wiki.valid.raw": "valid", "wiki.test.raw": "test"}
 _TITLE = re.compile(r" = (?!= )(.+) = ")
+
+# WikiText's tokenizer wrote intra-word hyphens, thousands separators and decimal points as ` @-@ `,
+# ` @,@ `, ` @.@ `; nothing else in any text looks like this.
+_AT_SEP = re.compile(r" ?@([-,.])@ ?")
+# Closing punctuation split off the word before it; only when a space or the end follows, so a spaced
+# ellipsis (` ...`), an emoticon (` :)`) or a decimal (` .22`) in ordinary text is left alone.
+_SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?%])(?= |$)", re.M)
+_OPEN_BRACKET = re.compile(r"([(\[]) +")
+_CLOSE_BRACKET = re.compile(r" +([)\]])")
+# English clitics the tokenizer split off (`Edson 's`, `isn 't`, PTB `did n't`); a quote opening a word is
+# never contiguous with it in WikiText, and `'s` must end the word, so `'so'` in ordinary text is kept.
+_CLITIC = re.compile(r"(?<=\w) (['’])(s|re|ve|m|ll|d)\b")
+_CLITIC_T = re.compile(r"(?<=\wn) (['’])(t)\b")
+_CLITIC_NT = re.compile(r"(?<=\w) (n['’]t)\b")
+_CURLY_CLITIC = re.compile(r"(?<=\w) ’ (s|t|re|ve|m|ll|d)\b")  # `I ’ m`, `SEPTA ’ s`
+_CURRENCY = re.compile(r"(?<!\S)([$£€¥₱]) (?=\d)")
+_LONE_QUOTE = re.compile(r'(?<![^ ])"(?![^ ])')  # a `"` token: space or line edge on both sides
+
+
+def _attach_quotes(line: str) -> str:
+    """Pair the `"` tokens of one line in order: an opening one joins the next word, a closing one the
+    previous. A line with an odd number of them is left as it is (which one is unpaired is a guess)."""
+    quotes = [m.start() for m in _LONE_QUOTE.finditer(line)]
+    if not quotes or len(quotes) % 2:
+        return line
+    out, prev = [], 0
+    for k, i in enumerate(quotes):
+        if k % 2 == 0:  # opening: drop the spaces after it
+            out.append(line[prev : i + 1])
+            prev = i + 1
+            while prev < len(line) and line[prev] == " ":
+                prev += 1
+        else:  # closing: drop the spaces before it
+            out.append(line[prev:i].rstrip(" ") + '"')
+            prev = i + 1
+    out.append(line[prev:])
+    return "".join(out)
+
+
+def detokenize_wikitext(text: str) -> str:
+    """Undo WikiText's tokenization artefacts, Moses-detokenizer style but conservative.
+
+    `13th @-@ century` -> `13th-century`, `1 @,@ 000` -> `1,000`, `3 @.@ 5` -> `3.5`; no space before
+    `, . ; : ! ? %` or a closing bracket, none after an opening one; `Edson 's`, `isn 't`, `did n't` join;
+    `$ 5` -> `$5`; `" word "` pairs join their words, line by line. Spaced dashes, slashes and single
+    quotes (a quote or a plural possessive: ambiguous) are kept. Ordinary text is unchanged: each rule needs
+    a space that normal writing does not put there. Lines stay lines.
+    """
+    if "@" in text:
+        text = _AT_SEP.sub(r"\1", text)
+    if '"' in text:  # before the punctuation rules: a `"` token is found by the spaces around it
+        text = "\n".join(_attach_quotes(line) for line in text.split("\n"))
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = _OPEN_BRACKET.sub(r"\1", text)
+    text = _CLOSE_BRACKET.sub(r"\1", text)
+    if "'" in text or "’" in text:
+        text = _CURLY_CLITIC.sub(r"’\1", text)
+        text = _CLITIC.sub(r"\1\2", text)
+        text = _CLITIC_T.sub(r"\1\2", text)
+        text = _CLITIC_NT.sub(r"\1", text)
+    return _CURRENCY.sub(r"\1", text)
 
 
 def wikitext_articles(path: Path) -> Iterator[tuple[int, int, str | None, list[str]]]:
@@ -72,9 +134,9 @@ class WikiText2RawAdapter(SourceAdapter):
                 continue
             text = "\n".join(line[1:] if line.startswith(" ") else line for line in body)
             values = {
-                "source_id": f"{unit.kind}/{title}",
-                "title": title,
-                "text": text,
+                "source_id": f"{unit.kind}/{title}",  # as the file spells it: ids stay stable
+                "title": detokenize_wikitext(title),
+                "text": detokenize_wikitext(text),
                 "lang": "en",
                 "split": unit.kind,
                 "first_line": first,
