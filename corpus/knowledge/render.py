@@ -4,7 +4,9 @@ Stage 1 (objective knowledge): songs (with their chart entries and awards), arti
 editions, award categories. Stage 2 (subjective knowledge): comments joined to their item, playlists,
 co-occurrence relations. Every stated value is a `Fact` whose `field` traces it to its source column
 (`title`, or a path such as `charts[2].rank` / `entries[5].artists` for related rows); a function returns
-None when a record has nothing to state, which callers count as the drop reason `no_renderable_facts`.
+None when a record has nothing to state, which callers count as the drop reason `no_renderable_facts`;
+`RenderedDoc.n_facts` counts the distinct facts a document states, so callers can also skip records that
+state too little (drop reason `too_few_facts`).
 """
 
 from __future__ import annotations
@@ -92,6 +94,12 @@ class RenderedDoc:
     lang: str = ""
     key: str = ""
     templates: tuple[str, ...] = ()
+
+    @property
+    def n_facts(self) -> int:
+        """Distinct facts stated: (field, value) pairs, so a title repeated in several sentences counts once.
+        Callers compare it with a minimum (the knowledge stage's `min_facts`) to skip near-empty records."""
+        return len({(f.field, f.value) for f in self.facts})
 
 
 def pick_lang(

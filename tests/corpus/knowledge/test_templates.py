@@ -439,6 +439,19 @@ def test_sparse_and_empty_rows(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_n_facts_counts_distinct_stated_facts(lang: str) -> None:
+    assert render_artist({"artist_id": "a", "name": "Solo"}, lang, 0).n_facts == 1  # "Solo is an artist."
+    assert render_song(SPARSE_SONG, lang, seed=0).n_facts == 1
+    doc = render_artist({"artist_id": "a", "name": "Solo"}, lang, 0, songs=["One", "Two"])
+    # the name is stated in both sentences but counts once: name, One, Two
+    assert [f.value for f in doc.facts].count("Solo") == 2 and doc.n_facts == 3
+    song = {**SPARSE_SONG, "artists": ["A"], "energy": 0.91}
+    doc = render_song(song, lang, seed=0)
+    assert [f.field for f in doc.facts].count("title") == 2  # identity and character sentences
+    assert doc.n_facts == len({(f.field, f.value) for f in doc.facts}) == len(doc.facts) - 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_chart_entries_sorted_and_capped(lang: str) -> None:
     entries = [{"chart": "billboard_year_end_hot100", "date": "1990", "year": 1990, "rank": r, "title": f"T{r}",
                 "artists": [f"A{r}"]} for r in range(1, 61)]  # fmt: skip
