@@ -11,8 +11,15 @@ Tasks (one per input part, any engine), each writing `training_documents/part-<t
 - `playlists` (ingest) and `relations` (the relations stage): stage-2 playlist and "listeners also
   played" documents (groups `playlists`, `relations`).
 
-Rows in = rows rendered + rows dropped by reason; a grouped document (a chart week, an award category,
-an item's neighbours) counts each row it renders.
+A record whose document would state fewer than `min_facts` distinct facts ("X is an artist.") is dropped
+as `too_few_facts` (artists are first given their songs, by artist id or else by name, and albums); the
+same minimum applies to the catalog facts appended to linked text. Comments on items missing from the
+catalog are counted per source (flag `comment_item_unknown`) and kept or dropped per
+`unknown_comment_items`.
+
+Rows in = rows rendered + rows dropped by reason, per source (`by_source` in the task stats and the
+manifest); a grouped document (a chart week, an award category, an item's neighbours) counts each row it
+renders under that row's source.
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import pyarrow.dataset as pads
@@ -33,11 +41,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from corpus.knowledge import render as R
 from jobs.catalog import catalog_items
 from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
-from jobs.stage import Stage, StageCounts
+from jobs.stage import SourceTally, Stage, StageCounts
 
 OUT_DATASET = "training_documents"
 CATALOG_KINDS = ("songs", "artists", "albums")
 GROUPED_KINDS = ("chart_entries", "awards")
+
+Flags = defaultdict[str, Counter]  # source -> flag -> count (facts attached, comments on unknown items, ...)
+Renderer = Callable[[list[dict], list[dict], SourceTally, Flags], None]
 
 
 class KnowledgeConfig(BaseModel):
@@ -53,6 +64,19 @@ class KnowledgeConfig(BaseModel):
     group_by_source: dict[str, str] = Field(default_factory=lambda: {"musiccaps": "lyric_descriptions"})
     comment_group: str = "comments"
     max_artist_songs: int = Field(10, ge=0)
+    min_facts: int = Field(
+        2, ge=1,
+        description="fewest distinct facts (RenderedDoc.n_facts) a rendered record, chart, award, playlist or "
+                    "relation document, or a catalog blurb appended to linked text, must state; fewer: the rows "
+                    "are dropped as `too_few_facts` (blurbs are not appended). 2 drops name-only records such as "
+                    "\"X is an artist.\"",
+    )  # fmt: skip
+    unknown_comment_items: Literal["keep", "drop"] = Field(
+        "keep",
+        description="a comment whose item is not in the catalog: `keep` renders it after a generic prefix, "
+                    "`drop` drops it as `comment_item_unknown`; either way it is counted in the source's flag "
+                    "`comment_item_unknown` (manifest `by_source`)",
+    )  # fmt: skip
 
 
 def norm_key(s: str | None) -> str:
@@ -145,21 +169,25 @@ class KnowledgeStage(Stage):
         return catalog_items(self._read)
 
     @cached_property
-    def artist_works(self) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
-        """Songs by artist id and albums by artist name key (most popular songs first)."""
-        songs: dict[str, list[dict]] = defaultdict(list)
+    def artist_works(self) -> tuple[dict[str, list[dict]], dict[str, list[dict]], dict[str, list[dict]]]:
+        """Songs by artist id and by artist name key (most popular first), albums by artist name key."""
+        by_id: dict[str, list[dict]] = defaultdict(list)
+        by_name: dict[str, list[dict]] = defaultdict(list)
         for r in self._read("songs", ["song_id", "title", "artists", "artist_ids", "popularity", "year"]):
             for aid in r["artist_ids"] or []:
-                songs[aid].append(r)
-        for lst in songs.values():
-            lst.sort(key=lambda r: (-(r["popularity"] or 0.0), r["title"], r["song_id"]))
+                by_id[aid].append(r)
+            for k in {norm_key(a) for a in r["artists"] or []} - {""}:
+                by_name[k].append(r)
+        for d in (by_id, by_name):
+            for lst in d.values():
+                lst.sort(key=lambda r: (-(r["popularity"] or 0.0), r["title"] or "", r["song_id"]))
         albums: dict[str, list[dict]] = defaultdict(list)
         for r in self._read("albums", ["album_id", "title", "artists", "year"]):
-            for a in r["artists"] or []:
-                albums[norm_key(a)].append(r)
+            for k in {norm_key(a) for a in r["artists"] or []} - {""}:
+                albums[k].append(r)
         for lst in albums.values():
-            lst.sort(key=lambda r: (r["year"] or 0, r["title"], r["album_id"]))
-        return songs, albums
+            lst.sort(key=lambda r: (r["year"] or 0, r["title"] or "", r["album_id"]))
+        return by_id, by_name, albums
 
     @cached_property
     def song_facts(self) -> tuple[dict[tuple[str, str], list[dict]], dict[tuple[str, str], list[dict]]]:
@@ -202,16 +230,46 @@ class KnowledgeStage(Stage):
         kind, files = self.tasks[task_index]
         rows = [r for f in files for r in pq.read_table(f).to_pylist()]
         out: list[dict] = []
-        dropped: Counter[str] = Counter()
-        flags: Counter[str] = Counter()
-        rendered = getattr(self, f"_render_{kind}")(rows, out, dropped, flags)
+        tally = SourceTally()
+        flags: Flags = defaultdict(Counter)
+        self._renderers()[kind](rows, out, tally, flags)
         write_rows(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", out, OUT_DATASET)
-        stats = {"kind": kind, "rows_in": len(rows), "rows_out": rendered, "dropped": dict(sorted(dropped.items())),
-                 "flags": dict(sorted(flags.items())), "documents": len(out)}  # fmt: skip
-        if stats["rows_in"] != rendered + sum(dropped.values()):
-            raise AssertionError(f"knowledge task {task_index} ({kind}): rows do not balance: {stats}")
+        by_source = tally.as_dict()
+        for source, fl in sorted(flags.items()):
+            if fl := +fl:
+                by_source.setdefault(source, {"rows_in": 0, "rows_out": 0, "dropped": {}, "quarantined": {}})
+                by_source[source]["flags"] = dict(sorted(fl.items()))
+        total_dropped: Counter[str] = Counter()
+        total_flags: Counter[str] = Counter()
+        for source in by_source.values():
+            total_dropped.update(source["dropped"])
+            total_flags.update(source.get("flags", {}))
+        stats = {"kind": kind, "rows_in": sum(s["rows_in"] for s in by_source.values()),
+                 "rows_out": sum(s["rows_out"] for s in by_source.values()), "dropped": dict(sorted(total_dropped.items())),
+                 "flags": dict(sorted(total_flags.items())), "documents": len(out), "by_source": by_source}  # fmt: skip
+        if not len(rows) == stats["rows_in"] == stats["rows_out"] + total_dropped.total():
+            raise AssertionError(f"knowledge task {task_index} ({kind}): {len(rows)} rows read do not balance: {stats}")
         save_task_stats(work_dir, task_index, stats)
         return stats
+
+    def _renderers(self) -> dict[str, Renderer]:
+        """Task kind -> the method that renders its rows (documents into `out`, every row counted in `tally`)."""
+        return {
+            "songs": self._render_songs,
+            "artists": self._render_artists,
+            "albums": self._render_albums,
+            "chart_entries": self._render_chart_entries,
+            "awards": self._render_awards,
+            "documents": self._render_documents,
+            "playlists": self._render_playlists,
+            "relations": self._render_relations,
+        }
+
+    def _too_little(self, doc: R.RenderedDoc | None) -> str | None:
+        """The drop reason of a rendered record, or None to keep it."""
+        if doc is None:
+            return "no_renderable_facts"
+        return "too_few_facts" if doc.n_facts < self.cfg.min_facts else None
 
     def _emit(self, out: list[dict], kind: str, key: str, doc: R.RenderedDoc, stage: int, group: str, source: str,
               lang: str, weight: float = 1.0, **meta: Any) -> None:  # fmt: skip
@@ -219,49 +277,51 @@ class KnowledgeStage(Stage):
                     "no_loss_spans": _spans(doc.no_loss_spans),
                     "metadata": _meta(mix_group=group, kind=kind, lang=lang, record_id=key, **meta)})  # fmt: skip
 
-    def _render_each(self, rows, out, dropped, kind: str, key_col: str, title_col: str, render, stage: int = 1,
-                     group: str = "metadata") -> int:  # fmt: skip
-        """One document per row: `render(row, lang)` gives a RenderedDoc or None (counted as a drop)."""
-        n = 0
+    def _render_each(self, rows, out, tally: SourceTally, kind: str, key_col: str, title_col: str, render,
+                     stage: int = 1, group: str = "metadata") -> None:  # fmt: skip
+        """One document per row: `render(row, lang)` gives a RenderedDoc, or None (nothing to state)."""
         for r in rows:
             lang = self.lang(r[key_col], r[title_col])
             doc = render(r, lang)
-            if doc is None:
-                dropped["no_renderable_facts"] += 1
+            if reason := self._too_little(doc):
+                tally.drop(r["source"], reason)
                 continue
             self._emit(out, kind, r[key_col], doc, stage, group, r["source"], lang)
-            n += 1
-        return n
+            tally.kept(r["source"])
 
-    def _render_songs(self, rows, out, dropped, flags) -> int:
-        charts, awards = self.song_facts
+    def render_record(self, kind: str, row: dict, lang: str, flags: Counter | None = None) -> R.RenderedDoc | None:
+        """A song with its chart and award facts, an artist with its songs and albums, or an album."""
+        seed = self.cfg.seed
+        if kind == "song":
+            charts, awards = self.song_facts
+            key = (norm_key(row["title"]), norm_key(row["artists"][0]) if row["artists"] else "")
+            return R.render_song(row, lang, seed, charts=charts.get(key, ()), awards=awards.get(key, ()))
+        if kind == "artist":
+            by_id, by_name, albums = self.artist_works
+            songs = by_id.get(row["artist_id"])
+            if not songs and (songs := by_name.get(norm_key(row["name"]))) and flags is not None:
+                flags["artist_songs_by_name"] += 1  # artist tables without song ids (Last.fm): joined by name
+            cap = self.cfg.max_artist_songs
+            return R.render_artist(row, lang, seed, songs=(songs or [])[:cap], albums=albums.get(norm_key(row["name"]), [])[:cap])
+        if kind == "album":
+            return R.render_album(row, lang, seed)
+        return None
 
-        def render(r, lang):
-            key = (norm_key(r["title"]), norm_key(r["artists"][0]) if r["artists"] else "")
-            return R.render_song(r, lang, self.cfg.seed, charts=charts.get(key, ()), awards=awards.get(key, ()))
+    def _render_songs(self, rows, out, tally, flags) -> None:
+        self._render_each(rows, out, tally, "song", "song_id", "title", lambda r, lang: self.render_record("song", r, lang))
 
-        return self._render_each(rows, out, dropped, "song", "song_id", "title", render)
+    def _render_artists(self, rows, out, tally, flags) -> None:
+        self._render_each(rows, out, tally, "artist", "artist_id", "name",
+                          lambda r, lang: self.render_record("artist", r, lang, flags[r["source"]]))  # fmt: skip
 
-    def _render_artists(self, rows, out, dropped, flags) -> int:
-        songs, albums = self.artist_works
-        cap = self.cfg.max_artist_songs
+    def _render_albums(self, rows, out, tally, flags) -> None:
+        self._render_each(rows, out, tally, "album", "album_id", "title", lambda r, lang: self.render_record("album", r, lang))
 
-        def render(r, lang):
-            return R.render_artist(r, lang, self.cfg.seed, songs=songs.get(r["artist_id"], [])[:cap],
-                                   albums=albums.get(norm_key(r["name"]), [])[:cap])  # fmt: skip
-
-        return self._render_each(rows, out, dropped, "artist", "artist_id", "name", render)
-
-    def _render_albums(self, rows, out, dropped, flags) -> int:
-        return self._render_each(rows, out, dropped, "album", "album_id", "title",
-                                 lambda r, lang: R.render_album(r, lang, self.cfg.seed))  # fmt: skip
-
-    def _render_grouped(self, rows, out, dropped, kind: str, group_key, render, cap: int | None,
-                        chunk: int | None = None) -> int:
+    def _render_grouped(self, rows, out, tally: SourceTally, kind: str, group_key, render, cap: int | None,
+                        chunk: int | None = None) -> None:  # fmt: skip
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for r in rows:
             groups[group_key(r)].append(r)
-        n = 0
         for gk in sorted(groups, key=lambda k: tuple("" if x is None else str(x) for x in k)):
             members = groups[gk]
             key = "\x1f".join("" if x is None else str(x) for x in gk)
@@ -272,30 +332,34 @@ class KnowledgeStage(Stage):
                 pieces = [members[i : i + chunk] for i in range(0, len(members), chunk)]
             for j, piece in enumerate(pieces):
                 docs = render(piece, lang, self.cfg.seed)
-                if not docs:
-                    dropped["no_renderable_facts"] += len(piece)
+                reasons = [self._too_little(d) for d in docs] or [self._too_little(None)]
+                if None not in reasons:
+                    for r in piece:
+                        tally.drop(r["source"], reasons[0])
                     continue
                 used = len(piece) if cap is None else min(len(piece), cap)
-                if len(piece) > used:
-                    dropped[f"{kind}_beyond_cap"] += len(piece) - used
-                n += used
+                for r in piece[:used]:
+                    tally.kept(r["source"])
+                for r in piece[used:]:
+                    tally.drop(r["source"], f"{kind}_beyond_cap")
                 for k, doc in enumerate(docs):
-                    self._emit(out, kind, f"{key}\x1f{j}\x1f{k}", doc, 1, "metadata", piece[0]["source"], lang, rows=used)
-        return n
+                    if reasons[k] is None:
+                        self._emit(out, kind, f"{key}\x1f{j}\x1f{k}", doc, 1, "metadata", piece[0]["source"], lang, rows=used)
 
-    def _render_chart_entries(self, rows, out, dropped, flags) -> int:
-        return self._render_grouped(rows, out, dropped, "chart", lambda r: (r["source"], r["chart"], r["date"] or r["year"]),
-                                    R.render_chart, cap=R.MAX_CHART_ENTRIES, chunk=R.MAX_CHART_ENTRIES)  # fmt: skip
+    def _render_chart_entries(self, rows, out, tally, flags) -> None:
+        self._render_grouped(rows, out, tally, "chart", lambda r: (r["source"], r["chart"], r["date"] or r["year"]),
+                             R.render_chart, cap=R.MAX_CHART_ENTRIES, chunk=R.MAX_CHART_ENTRIES)  # fmt: skip
 
-    def _render_awards(self, rows, out, dropped, flags) -> int:
-        return self._render_grouped(rows, out, dropped, "award", lambda r: (r["source"], r["ceremony"], r["year"], r["category"]),
-                                    R.render_award, cap=R.MAX_NOMINEES)  # fmt: skip
+    def _render_awards(self, rows, out, tally, flags) -> None:
+        self._render_grouped(rows, out, tally, "award", lambda r: (r["source"], r["ceremony"], r["year"], r["category"]),
+                             R.render_award, cap=R.MAX_NOMINEES)  # fmt: skip
 
-    def _render_documents(self, rows, out, dropped, flags) -> int:
+    def _render_documents(self, rows, out, tally, flags) -> None:
         for r in rows:
             meta = orjson.loads(r["metadata"] or "{}")
             if meta.get("dataset") == "comments":
-                out.append(self._comment(r, meta, flags))
+                if (doc := self._comment(r, meta, tally, flags[r["source"]])) is not None:
+                    out.append(doc)
                 continue
             group = self.cfg.group_by_source.get(r["source"], "encyclopedia")
             meta["mix_group"] = group
@@ -306,15 +370,16 @@ class KnowledgeStage(Stage):
                     from corpus.knowledge.linking import linked_metadata  # noqa: PLC0415
 
                     meta["links"] = linked_metadata(links)
-                    flags["documents_linked"] += 1
+                    flags[r["source"]]["documents_linked"] += 1
                     if self.cfg.attach_linked:
-                        text, spans = self._attach(text, spans, links, meta.get("lang") or "en", flags)
+                        text, spans = self._attach(text, spans, links, meta.get("lang") or "en", flags[r["source"]])
             out.append({**r, "text": text, "no_loss_spans": spans, "stage": 1,
                         "metadata": orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode()})  # fmt: skip
-        return len(rows)
+            tally.kept(r["source"])
 
     def _attach(self, text: str, spans: list[dict], links, lang: str, flags: Counter) -> tuple[str, list[dict]]:
-        """Append the catalog facts of the first linked items (template wording no-loss)."""
+        """Append the catalog facts of the first linked items (template wording no-loss); an item whose
+        document states fewer than `min_facts` facts is skipped (flag `attached_too_few_facts`)."""
         lang = "zh" if lang == "zh" else "en"
         seen: set[str] = set()
         for link in links:
@@ -325,7 +390,9 @@ class KnowledgeStage(Stage):
                 continue
             seen.add(item_id)
             doc = self.render_linked(item_id, lang)
-            if doc is None:
+            if (reason := self._too_little(doc)) is not None:
+                if reason == "too_few_facts":
+                    flags["attached_too_few_facts"] += 1
                 continue
             sep = "\n\n"
             spans = spans + [{"start": len(text), "end": len(text) + len(sep)}] + _spans(doc.no_loss_spans, len(text) + len(sep))
@@ -342,40 +409,42 @@ class KnowledgeStage(Stage):
                 out.setdefault(r[key], (kind, r))
         return out
 
-    def render_linked(self, item_id: str, lang: str):
+    def render_linked(self, item_id: str, lang: str) -> R.RenderedDoc | None:
+        """The catalog document of a linked item, as its stage-1 record renders it (None: not a song, artist
+        or album)."""
         kind, row = self.full_rows.get(item_id, (None, None))
-        if kind == "song":
-            return R.render_song(row, lang, self.cfg.seed)
-        if kind == "artist":
-            return R.render_artist(row, lang, self.cfg.seed)
-        if kind == "album":
-            return R.render_album(row, lang, self.cfg.seed)
-        return None
+        return self.render_record(kind, row, lang) if kind else None
 
-    def _comment(self, r: dict, meta: dict, flags: Counter) -> dict:
+    def _comment(self, r: dict, meta: dict, tally: SourceTally, flags: Counter) -> dict | None:
         item_type, item_id = self.comment_items.get(r["doc_id"], (None, None))
         item = self.catalog.get(item_id) if item_id else None
         if item is None:
             flags["comment_item_unknown"] += 1
+            if self.cfg.unknown_comment_items == "drop":
+                tally.drop(r["source"], "comment_item_unknown")
+                return None
         lang = "zh" if meta.get("lang") == "zh" else "en"
         doc = R.render_comment(r["text"], item or {"item_type": item_type, "title": None, "artists": None}, lang, self.cfg.seed)
+        if doc is None:
+            tally.drop(r["source"], "no_renderable_facts")
+            return None
+        tally.kept(r["source"])
         meta.update(mix_group=self.cfg.comment_group, item_id=item_id, item_type=item_type)
         return {**r, "stage": 2, "text": doc.text, "no_loss_spans": _spans(doc.no_loss_spans),
                 "metadata": orjson.dumps({k: v for k, v in meta.items() if v is not None}, option=orjson.OPT_SORT_KEYS).decode()}  # fmt: skip
 
-    def _render_playlists(self, rows, out, dropped, flags) -> int:
+    def _render_playlists(self, rows, out, tally, flags) -> None:
         def render(r, lang):
             tracks = [self.catalog[s] for s in r["song_ids"] or [] if s in self.catalog]
-            flags["playlist_tracks_unknown"] += len(r["song_ids"] or []) - len(tracks)
+            flags[r["source"]]["playlist_tracks_unknown"] += len(r["song_ids"] or []) - len(tracks)
             return R.render_playlist(r, tracks, lang, self.cfg.seed)
 
-        return self._render_each(rows, out, dropped, "playlist", "playlist_id", "name", render, stage=2, group="playlists")
+        self._render_each(rows, out, tally, "playlist", "playlist_id", "name", render, stage=2, group="playlists")
 
-    def _render_relations(self, rows, out, dropped, flags) -> int:
+    def _render_relations(self, rows, out, tally, flags) -> None:
         groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
         for r in rows:
             groups[(r["src_id"], r["relation"])].append(r)
-        n = 0
         for (src, relation), members in sorted(groups.items()):
             item = self.catalog.get(src)
             neighbours = []
@@ -384,18 +453,20 @@ class KnowledgeStage(Stage):
                 if (dst := self.catalog.get(m["dst_id"])) is not None:
                     neighbours.append({**dst, "score": m["weight"], "co_count": meta.get("co_count")})
             if item is None or not neighbours:
-                dropped["relation_item_unknown"] += len(members)
+                for m in members:
+                    tally.drop(m["source"], "relation_item_unknown")
                 continue
             key = f"{relation}\x1f{src}"
             lang = self.lang(key, item["title"])
             # listeners' libraries (co_listener) read like sessions: "listeners of X also play Y"
             doc = R.render_relations(item, neighbours, lang, self.cfg.seed, "playlist" if relation == "co_playlist" else "session")
-            if doc is None:
-                dropped["no_renderable_facts"] += len(members)
+            if reason := self._too_little(doc):
+                for m in members:
+                    tally.drop(m["source"], reason)
                 continue
             self._emit(out, "relation", key, doc, 2, "relations", members[0]["source"], lang, relation=relation)
-            n += len(members)
-        return n
+            for m in members:
+                tally.kept(m["source"])
 
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
@@ -403,13 +474,15 @@ class KnowledgeStage(Stage):
         docs: Counter = Counter()
         for i in range(len(self.tasks)):
             st = read_task_stats(work_dir, i)
-            counts.rows_in += st["rows_in"]
-            counts.rows_out += st["rows_out"]
-            counts.dropped.update(st["dropped"])
+            counts.add_task(st)  # rows in / out / dropped, in total and per source
             flags.update(st["flags"])
             docs[st["kind"]] += st["documents"]
         counts.bytes_in = sum(p.stat().st_size for _, files in self.tasks for p in files)
+        unknown = ("dropped" if self.cfg.unknown_comment_items == "drop" else "kept") + " (`unknown_comment_items`)"
         notes = [f"Documents by input: {dict(sorted(docs.items()))}; flags: {dict(sorted(flags.items()))}.",
+                 f"Comments on items not in the catalog: {flags['comment_item_unknown']:,}, {unknown}.",
+                 f"Records stating fewer than {self.cfg.min_facts} distinct facts are dropped (`too_few_facts`): "
+                 f"{counts.dropped['too_few_facts']:,} rows.",
                  "Template wording, and the separators before appended catalog facts, are no-loss spans."]  # fmt: skip
         if (work_dir / OUT_DATASET).exists():
             counts.datasets[OUT_DATASET] = write_card(work_dir / OUT_DATASET, OUT_DATASET,
