@@ -333,7 +333,7 @@ def _documents_input(target_bytes: int, root: Path) -> tuple[Path, int, int]:
 def _run_spark_dedup(refine_dir: Path, out: Path, workers: int) -> dict:
     """Child process body: run the dedup stage on Spark; report wall time and driver peak RSS."""
     from jobs.config import SparkConfig
-    from jobs.engines import SparkEngine, spark_session
+    from jobs.engines import SparkEngine, spark_session, stop_spark
     from jobs.stage import run_stage
     from jobs.stages.dedup import DedupConfig, DedupStage
 
@@ -344,7 +344,7 @@ def _run_spark_dedup(refine_dir: Path, out: Path, workers: int) -> dict:
     stage = DedupStage(DedupConfig(datasets=("documents",)), refine_dir, engine=SparkEngine(spark))
     res = run_stage(stage, out, SparkEngine(spark), force=True)
     wall = time.perf_counter() - t0
-    spark.stop()
+    stop_spark(spark)
     return {"wall_s": round(wall, 1), "rows": res.manifest["rows_in"],
             "driver_python_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
 

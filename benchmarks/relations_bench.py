@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--repeats", type=int, default=1, help="timed runs per size; the fastest is reported")
     args = ap.parse_args(argv)
     from jobs.config import SparkConfig, shared_data_dir
-    from jobs.engines import spark_session
+    from jobs.engines import spark_session, stop_spark
     from jobs.spark.relations import RelationsConfig
 
     shared = shared_data_dir()
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"[relations] session start {report['session_start_s']} s, warm-up {report['warmup_s']} s", flush=True)
         sizes = {name: bench_size(spark, shared, name, cfg, args.repeats) for name in args.sizes.split(",") if name.strip()}
     finally:
-        spark.stop()
+        stop_spark(spark)
     report["sizes"] = sizes
     report["growth"] = growth(sizes)
     (OUT / "report.json").write_text(json.dumps(report, indent=2))

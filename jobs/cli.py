@@ -2,7 +2,8 @@
 
 Subcommands: `run` (a whole run from a YAML config; what `make corpus` calls), `sample` (write the
 demo platform), `validate` (check Parquet against a dataset contract), `schemas` (list contracts or
-print one's card) and `sources` (list source adapters).
+print one's card), `sources` (list source adapters), `classifier` (the domain classifier) and `blends`
+(point a moved shards folder's blend files at its new location). User errors print one message and exit 2.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from pathlib import Path
 
 from schemas import RAW_DATASETS
 
+LIBRARY_LOGGERS = ("megatron", "megatron_fsdp", "megatron.core", "datatrove", "py4j", "transformers", "urllib3",
+                   "presidio-analyzer", "jieba", "numexpr", "fsspec", "filelock")
 EPILOG = """examples:
   music-corpus run                                  # demo sample end to end into out/
   music-corpus run --input my_data/ --out out_my    # your files: my_data/<dataset>/*.{parquet,jsonl,csv}
   music-corpus run --config configs/shared_data.yaml --engine spark
   music-corpus validate out/ingest/songs --dataset songs
   music-corpus schemas songs
+  music-corpus blends out_moved/shards              # after moving an output folder: blend files point to it
   music-corpus classifier score "Blink-182 played their 1999 album live" "How to bake sourdough"
 """
 
@@ -44,32 +48,67 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=["datatrove", "spark", "inline"], help="execution engine")
     p.add_argument("--workers", type=int, help="local worker processes / Spark local cores")
     p.add_argument("--stages", help="comma-separated subset of sample,ingest,refine,dedup,select,behavior,relations,knowledge,mix,shards (default: all)")
+    p.add_argument("--allow-unknown-inputs", action="store_true",
+                   help="with --input: go on when the folder holds files or folders that are not datasets (they are "
+                   "listed in a warning and in the ingest manifest); without it the run stops and lists them")
     p.add_argument("--force", action="store_true", help="re-run stages even when their manifest matches")
     p.add_argument("--quiet", action="store_true", help="no progress bars or info logs")
 
 
-def _input_sources(root: Path) -> list[dict]:
-    """Generic sources for a user directory laid out like the demo sample."""
-    if not root.exists():
-        raise SystemExit(f"error: --input {root}: directory does not exist")
-    sources = []
-    for name in sorted(RAW_DATASETS):
-        candidates = [root / name, *(root / f"{name}{ext}" for ext in (".parquet", ".jsonl", ".csv", ".tsv"))]
-        for c in candidates:
-            if c.exists():
-                sources.append({"name": root.name or "input", "dataset": name, "path": str(c)})
-    if not sources:
-        raise SystemExit(
-            f"error: --input {root}: found no dataset folders or files; expected names like "
-            f"{', '.join(sorted(RAW_DATASETS)[:4])}, ..."
+DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".ndjson", ".csv", ".tsv")
+
+
+def _input_sources(root: Path, allow_unknown: bool = False) -> tuple[list[dict], list[dict]]:
+    """Generic sources for a user directory laid out like the demo sample, and what the run will not read.
+
+    Every entry under `root` is either a dataset (`<dataset>/` or `<dataset>.<ext>`), hidden (a name starting
+    with `.` or `_`, skipped as Spark and pyarrow skip them) or unrecognised: then the run stops with the list,
+    unless `allow_unknown` (they are then recorded in the ingest manifest)."""
+    from jobs.errors import UserError  # noqa: PLC0415
+
+    if not root.is_dir():
+        raise UserError(f"--input {root}: not a directory; give the folder that holds your dataset files")
+    sources, ignored, unknown = [], [], []
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if name.startswith((".", "_")):
+            ignored.append({"path": name, "reason": "hidden"})
+            continue
+        dataset = name if entry.is_dir() else (entry.stem if entry.suffix.lower() in DATA_SUFFIXES else None)
+        if dataset not in RAW_DATASETS:
+            unknown.append(name + ("/" if entry.is_dir() else ""))
+            continue
+        if entry.is_dir():  # files a dataset folder holds that no reader takes are unrecognised too
+            for f in sorted(entry.rglob("*")):
+                rel = f.relative_to(root).as_posix()
+                if any(part.startswith((".", "_")) for part in f.relative_to(entry).parts):
+                    ignored.append({"path": rel, "reason": "hidden"}) if f.is_file() else None
+                elif f.is_file() and (f.suffix.lower() not in DATA_SUFFIXES or f.parent != entry):
+                    unknown.append(rel)
+        sources.append({"name": root.resolve().name or "input", "dataset": dataset, "path": str(entry)})
+    accepted = ", ".join(sorted(RAW_DATASETS))
+    if unknown and not allow_unknown:
+        raise UserError(
+            f"--input {root}: {len(unknown)} entr{'y is' if len(unknown) == 1 else 'ies are'} not a dataset the run "
+            f"reads: {', '.join(unknown[:20])}{' ...' if len(unknown) > 20 else ''}.\n"
+            f"  Name each folder or file after a dataset ({accepted}) with a {'/'.join(DATA_SUFFIXES)} extension "
+            "(files directly inside the dataset folder), move the others out, or pass --allow-unknown-inputs "
+            "to go on without them (they are then listed in the ingest manifest)."
         )
-    return sources
+    if unknown:
+        logging.getLogger("music_corpus").warning(
+            "--input %s: not read (not a dataset): %s", root, ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else ""))
+        ignored += [{"path": u.rstrip("/"), "reason": "unrecognised"} for u in unknown]
+    if not sources:
+        raise UserError(f"--input {root}: found no dataset folders or files; name them after a dataset: {accepted}")
+    return sources, sorted(ignored, key=lambda d: d["path"])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from jobs.config import ConfigError, load_config  # noqa: PLC0415
-    from jobs.run import STAGES, format_summary, run_corpus  # noqa: PLC0415
+    from jobs.config import load_config  # noqa: PLC0415
+    from jobs.run import format_summary, parse_stages, run_corpus  # noqa: PLC0415
 
+    stages = parse_stages(args.stages)  # before anything is read or written
     overrides: dict = {}
     if args.out:
         overrides["out"] = args.out
@@ -79,13 +118,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     if args.input:
         overrides["sample.enabled"] = False
-        overrides["ingest.sources"] = _input_sources(args.input)
-    try:
-        cfg = load_config(args.config, overrides)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    stages = tuple(s.strip() for s in args.stages.split(",")) if args.stages else STAGES
+        overrides["ingest.sources"], overrides["ingest.ignored_inputs"] = _input_sources(args.input, args.allow_unknown_inputs)
+    cfg = load_config(args.config, overrides)
     logger = logging.getLogger("music_corpus")
     logger.info(
         "config: out=%s engine=%s workers=%d sample=%s sources=%d (full config in each stage's _manifest.json)",
@@ -94,6 +128,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     logger.debug("config: %s", cfg.model_dump_json(indent=2))
     report = run_corpus(cfg, stages=stages, force=args.force, progress=not args.quiet)
     print(format_summary(report))
+    return 0
+
+
+def cmd_blends(args: argparse.Namespace) -> int:
+    """Point a moved or copied shards folder's blend files at where it is now."""
+    from jobs.errors import UserError  # noqa: PLC0415
+    from jobs.stage import MANIFEST, file_checksum, read_manifest  # noqa: PLC0415
+    from tokenizer.blend import MANIFEST as BLEND_MANIFEST  # noqa: PLC0415
+    from tokenizer.blend import rewrite_blend_files  # noqa: PLC0415
+
+    shards = Path(args.shards)
+    if shards.name != "shards" and (shards / "shards").is_dir():
+        shards = shards / "shards"  # the run's output folder was given
+    blends = shards / "blends"
+    if not (blends / BLEND_MANIFEST).is_file():
+        raise UserError(f"{shards}: no blends/{BLEND_MANIFEST}; give a shards folder (OUT/shards) written by the run")
+    try:
+        manifest = rewrite_blend_files(blends, shards)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    # the stage manifest lists its files with checksums: keep it true for the rewritten ones
+    stage_manifest = read_manifest(shards)
+    if stage_manifest is not None:
+        for o in stage_manifest.get("outputs", []):
+            f = shards / o["path"]
+            if f.parent == blends and f.is_file():
+                o["bytes"], o["checksum"] = f.stat().st_size, file_checksum(f)
+        tmp = shards / (MANIFEST + ".inprogress")
+        import orjson  # noqa: PLC0415
+
+        tmp.write_bytes(orjson.dumps(stage_manifest, option=orjson.OPT_INDENT_2))
+        tmp.replace(shards / MANIFEST)
+    print(f"{blends}: blend files now point into {manifest['root']} ({len(manifest['stages'])} curriculum stage(s))")
     return 0
 
 
@@ -203,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sources", help="list source adapters", description="List source adapters, their datasets and licenses.")
 
+    p = sub.add_parser("blends", help="rewrite a moved shards folder's Megatron blend files for its new location",
+                       description="Megatron blend files (--data-args-path, --per-split-data-args-path) hold absolute "
+                       "prefixes. After moving or copying an output folder, this rewrites them to point into the "
+                       "folder where it is now (same prefixes, weights and splits).")
+    p.add_argument("shards", type=Path, help="the shards folder (OUT/shards) or the run's output folder (OUT)")
+
     from jobs.stages.refine import DEFAULT_MODEL  # noqa: PLC0415
 
     p = sub.add_parser(
@@ -233,9 +306,21 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         datefmt="%H:%M:%S",
     )
+    if not args.verbose:
+        # libraries' INFO lines (megatron-core's index readers, datatrove, py4j) are chatter to a user
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     handlers = {"run": cmd_run, "sample": cmd_sample, "validate": cmd_validate, "schemas": cmd_schemas,
-                "sources": cmd_sources, "classifier": cmd_classifier}
-    return handlers[args.command](args)
+                "sources": cmd_sources, "classifier": cmd_classifier, "blends": cmd_blends}
+    from jobs.errors import UserError  # noqa: PLC0415
+
+    try:
+        return handlers[args.command](args)
+    except UserError as e:
+        if args.verbose:
+            logging.getLogger("music_corpus").exception("user error")
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

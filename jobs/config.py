@@ -7,12 +7,15 @@ shared data directory (env `MUSIC_SHARED_DATA`, default `../shared/data`).
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from jobs.errors import UserError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "demo.yaml"
 
@@ -76,8 +79,17 @@ class SourceConfig(StrictModel):
     on_bad_file: Literal["fail", "quarantine"] = "fail"
 
 
+class IgnoredInput(StrictModel):
+    """A file or folder under `--input` that the run does not read, and why (recorded in the manifest)."""
+
+    path: str = Field(description="path relative to the input folder")
+    reason: str = Field(description="`hidden` (a name starting with `.` or `_`) or `unrecognised`")
+
+
 class IngestConfig(StrictModel):
     sources: list[SourceConfig] = Field(default_factory=list)
+    ignored_inputs: tuple[IgnoredInput, ...] = Field(
+        (), description="files under `--input` the run does not read (set by the command line, kept in the manifest)")
     # part of the data config (it decides part boundaries), so never derived from the worker count
     split_bytes: int = Field(32 * 1024 * 1024, gt=0, description="JSONL/Parquet files are split into tasks of this size")
     batch_rows: int = Field(20_000, gt=0, description="rows per Parquet row group and per write batch")
@@ -127,7 +139,7 @@ class RunConfig(StrictModel):
     shards: ShardsConfig = ShardsConfig()
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """The config file is missing or invalid; the message names the key."""
 
 
@@ -161,8 +173,46 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         lines = []
         for err in e.errors():
             loc = ".".join(str(x) for x in err["loc"])
-            lines.append(f"  {loc}: {err['msg']}")
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key" + _suggest(err["loc"])
+            lines.append(f"  {loc}: {msg}")
         raise ConfigError(f"{p}: invalid config:\n" + "\n".join(lines)) from None
+
+
+def _model_at(loc: tuple, model: type[BaseModel] = None) -> type[BaseModel] | None:  # type: ignore[assignment]
+    """The config model that holds the key at `loc` (list indices skipped), or None."""
+    model = model or RunConfig
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        f = model.model_fields.get(key)
+        if f is None:
+            return None
+        model = _nested_model(f.annotation)
+        if model is None:
+            return None
+    return model
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if (m := _nested_model(arg)) is not None:
+            return m
+    return None
+
+
+def _suggest(loc: tuple) -> str:
+    """"; did you mean `x`?" for a mistyped key, with the keys allowed at that place."""
+    model = _model_at(tuple(loc[:-1]))
+    if model is None:
+        return ""
+    valid = sorted(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"{hint} (keys here: {', '.join(valid)})"
 
 
 def expand_path(path: str, sample_dir: Path) -> str:

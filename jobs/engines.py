@@ -20,6 +20,7 @@ from jobs.config import ExecutorConfig, SparkConfig
 from jobs.stage import Engine, InlineEngine, Stage
 
 log = logging.getLogger("music_corpus")
+SCRATCH = "_tmp"  # a run's temporary files, under its output folder
 
 
 class TaskProgress:
@@ -210,10 +211,20 @@ class SparkEngine(Engine):
         return [DupLocation(r["k"], r["f"], int(r["r"])) for r in rows]
 
 
-def spark_session(cfg: SparkConfig, workers: int | None = None):
-    """A SparkSession with settings that keep outputs deterministic and local runs quiet."""
+LOG4J2_PROPERTIES = Path(__file__).resolve().parent / "spark_log4j2.properties"
+
+
+def spark_session(cfg: SparkConfig, workers: int | None = None, scratch_dir: Path | None = None,
+                  log_file: Path | None = None):
+    """A SparkSession with settings that keep outputs deterministic and local runs quiet.
+
+    For a local master, `scratch_dir` holds Spark's local directories (`blockmgr-*`, `spark-*`) and the JVM's
+    temporary files, so a killed run leaves them in its own folder (cleaned by the next run), not in the
+    system temp directory. When this process starts the JVM, its console output (start-up warnings, log4j
+    lines) goes to `log_file` (default: discarded below ERROR by our log4j2 settings)."""
     import os  # noqa: PLC0415
 
+    from pyspark import SparkConf, SparkContext  # noqa: PLC0415
     from pyspark.sql import SparkSession  # noqa: PLC0415
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -221,24 +232,73 @@ def spark_session(cfg: SparkConfig, workers: int | None = None):
     master = cfg.master
     if master == "local[*]" and workers:
         master = f"local[{workers}]"
-    b = (
-        SparkSession.builder.master(master)
-        .appName(cfg.app_name)
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(max(2 * (workers or 2), 8)))
-        .config("spark.python.worker.reuse", "true")
-        .config("spark.ui.showConsoleProgress", "false")
+    java_opts = [f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()}", "-XX:-UsePerfData"]
+    settings = {
+        "spark.master": master,
+        "spark.app.name": cfg.app_name,
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(max(2 * (workers or 2), 8)),
+        "spark.python.worker.reuse": "true",
+        "spark.ui.showConsoleProgress": "false",
         # ISO timestamps with a UTC instant in Parquet (the INT96 default is deprecated and zone-less)
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        .config("spark.driver.extraJavaOptions", "-Dlog4j.rootLogger=WARN")
-    )
-    for k, v in cfg.conf.items():
-        b = b.config(k, v)
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    }
+    if master.startswith("local") and scratch_dir is not None:
+        local = Path(scratch_dir).resolve() / "spark"
+        local.mkdir(parents=True, exist_ok=True)
+        settings["spark.local.dir"] = str(local)
+        java_opts.append(f"-Djava.io.tmpdir={local}")
+    settings["spark.driver.extraJavaOptions"] = " ".join(java_opts)
+    settings.update(cfg.conf)
+    conf = SparkConf(loadDefaults=False) if SparkContext._gateway is None else SparkConf()
+    conf.setAll(sorted(settings.items()))
     logging.getLogger("py4j").setLevel(logging.WARNING)  # one INFO line per closed gateway connection otherwise
-    spark = b.getOrCreate()
+    if SparkContext._gateway is None:
+        # start the JVM ourselves so its console (start-up warnings, "Using incubator modules", log4j) goes to a
+        # file instead of the terminal; SparkContext then uses this gateway
+        from pyspark.java_gateway import launch_gateway  # noqa: PLC0415
+
+        sink = open(log_file, "ab") if log_file is not None else open(os.devnull, "wb")  # noqa: SIM115
+        if log_file is not None:
+            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        with sink:
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
+        SparkContext._gateway = gateway
+        SparkContext._jvm = gateway.jvm
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
-__all__ = ["DatatroveEngine", "LocalEngine", "SparkEngine", "TaskProgress", "spark_session"]
+def stop_spark(spark) -> None:
+    """Stop the session and its JVM: `SparkSession.stop` alone keeps the JVM (about 1 GB) alive until the
+    Python process ends."""
+    import gc  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    from pyspark import SparkContext  # noqa: PLC0415
+
+    # release the Python handles of Java objects while the gateway is up: collected later, in processes
+    # forked from this one (datatrove workers), they would message a closed gateway
+    gc.collect()
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    with contextlib.suppress(Exception):
+        gateway.shutdown()
+    proc = getattr(gateway, "proc", None)
+    if proc is not None:
+        with contextlib.suppress(Exception):
+            proc.stdin.close()  # the JVM exits when its stdin closes
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+__all__ = ["DatatroveEngine", "LocalEngine", "SparkEngine", "TaskProgress", "spark_session", "stop_spark"]

@@ -202,6 +202,13 @@ class Stage(ABC):
     def describe(self) -> str:
         return self.name
 
+    def describe_run(self, engine: Engine, n_tasks: int) -> str:
+        """What runs where, for the log line at the stage's start."""
+        return f"{n_tasks} task(s) on {engine.name}"
+
+    def after_skip(self, final_dir: Path, log: Callable[[str], None]) -> None:  # noqa: B027  (optional hook)
+        """Called when the committed output is up to date (e.g. to warn that it was moved)."""
+
 
 class Engine(ABC):
     """Runs a stage's tasks somewhere: in-process, datatrove executors, or Spark."""
@@ -222,13 +229,47 @@ class InlineEngine(Engine):
             stage.run_task(i, work_dir)
 
 
-def _fingerprint(stage: Stage, inputs: list[dict]) -> str:
-    payload = {"stage": stage.name, "config": stage.config(), "code": code_version(), "inputs": inputs}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def portable_path(path: str | Path, out_root: Path) -> str:
+    """A path that survives moving the output folder, the project or the shared data: `{out}/...` under the
+    run's output folder, `{shared}/...` under the shared data folder (`{shared}/../...` beside it),
+    `{project}/...` in this project; any other path stays absolute."""
+    from jobs.config import shared_data_dir  # noqa: PLC0415  (jobs.config imports the stages, which import this)
+
+    p = Path(os.path.abspath(path))
+    shared = shared_data_dir()
+    for prefix, root in (("{out}", out_root), ("{shared}", shared), ("{shared}/..", shared.parent),
+                         ("{project}", PROJECT_ROOT)):  # fmt: skip
+        root = Path(os.path.abspath(root))
+        if p == root or root in p.parents:
+            return f"{prefix}/{p.relative_to(root).as_posix()}".rstrip("/")
+    return str(p)
+
+
+def portable_config(value: Any, out_root: Path) -> Any:
+    """`value` with every absolute path string made portable (see `portable_path`)."""
+    if isinstance(value, dict):
+        return {k: portable_config(v, out_root) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [portable_config(v, out_root) for v in value]
+    if isinstance(value, str) and value.startswith(os.sep) and "\n" not in value:
+        return portable_path(value, out_root)
+    return value
+
+
+def _fingerprint(stage: Stage, config: dict, inputs: list[dict]) -> str:
+    """Stage name, config, code version and the inputs' portable paths and content checksums: the same
+    work in a moved or copied output folder has the same fingerprint."""
+    payload = {"stage": stage.name, "config": config, "code": code_version(),
+               "inputs": [{"path": i["path"], "checksum": i["checksum"]} for i in inputs]}  # fmt: skip
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
-def _describe_inputs(files: list[Path]) -> list[dict]:
-    return [{"path": str(f), "bytes": f.stat().st_size, "checksum": file_checksum(f), "rows": None} for f in files]
+def _describe_inputs(files: list[Path], out_root: Path) -> list[dict]:
+    return [{"path": portable_path(f, out_root), "bytes": f.stat().st_size, "checksum": file_checksum(f), "rows": None}
+            for f in files]  # fmt: skip
 
 
 def _describe_outputs(out_dir: Path) -> list[dict]:
@@ -274,19 +315,21 @@ def run_stage(
     """Run `stage` unless its committed manifest already matches; resume a killed run."""
     out_root.mkdir(parents=True, exist_ok=True)
     final_dir = out_root / stage.name
-    inputs = _describe_inputs(stage.input_files())
-    fp = _fingerprint(stage, inputs)
+    inputs = _describe_inputs(stage.input_files(), out_root)
+    config = portable_config(stage.config(), out_root)
+    fp = _fingerprint(stage, config, inputs)
     current = read_manifest(final_dir)
+    work_dir = out_root / f"{stage.name}.work-{fp[:16]}"
+    # work and log folders of other fingerprints belong to superseded configs or inputs
+    for stale in [*out_root.glob(f"{stage.name}.work-*"), *(out_root / "_logs").glob(f"{stage.name}.work-*")]:
+        if stale.name != work_dir.name:
+            shutil.rmtree(stale, ignore_errors=True)
     if not force and current and current.get("status") == "complete" and current.get("fingerprint") == fp:
         log(f"{stage.name}: up to date (fingerprint {fp[:12]}), skipped")
+        stage.after_skip(final_dir, log)
         return StageResult(stage.name, "skipped", current, final_dir)
-    work_dir = out_root / f"{stage.name}.work-{fp[:16]}"
     if force and work_dir.exists():
         shutil.rmtree(work_dir)
-    # work dirs of other fingerprints belong to stale configs or inputs
-    for stale in out_root.glob(f"{stage.name}.work-*"):
-        if stale != work_dir:
-            shutil.rmtree(stale, ignore_errors=True)
     pending = read_manifest(work_dir)
     if pending and pending.get("status") == "complete" and pending.get("fingerprint") == fp:
         log(f"{stage.name}: finished before a kill; committing")
@@ -297,7 +340,7 @@ def run_stage(
     t0 = time.perf_counter()
     tasks = stage.plan()
     done = len(list((work_dir / "_tasks").glob("*.json"))) if (work_dir / "_tasks").exists() else 0
-    log(f"{stage.name}: {len(tasks)} task(s) on {engine.name}" + (f", {done} already done (resuming)" if done else ""))
+    log(f"{stage.name}: {stage.describe_run(engine, len(tasks))}" + (f", {done} already done (resuming)" if done else ""))
     stage.prepare(work_dir)
     engine.run_tasks(stage, len(tasks), work_dir)
     counts = stage.finalize(work_dir)
@@ -307,7 +350,7 @@ def run_stage(
     manifest = {
         "stage": stage.name,
         "status": "complete",
-        "config": canonical_json(stage.config()).decode(),
+        "config": canonical_json(config).decode(),
         "fingerprint": fp,
         "code_version": code_version(),
         "engine": engine.name,

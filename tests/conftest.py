@@ -20,11 +20,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def spark():
     from jobs.config import SparkConfig
-    from jobs.engines import spark_session
+    from jobs.engines import spark_session, stop_spark
 
     s = spark_session(SparkConfig(master="local[2]", app_name="music-corpus-tests"), workers=2)
     yield s
-    s.stop()
+    stop_spark(s)
 
 
 @pytest.fixture(scope="session")

@@ -65,25 +65,36 @@ def write_blend_files(
     stage_blends: dict[int, Sequence[BlendEntry]],
     valid_blends: dict[int, Sequence[BlendEntry]] | None = None,
     test_blends: dict[int, Sequence[BlendEntry]] | None = None,
+    root: str | Path | None = None,
 ) -> dict:
     """Per curriculum stage N: `stageN.data_args.txt` ("weight prefix" lines, for `--data-args-path`) and
     `stageN.per_split.json` (for `--per-split-data-args-path`), weights normalized per stage; plus
-    `blend_manifest.json` with the tokens per prefix. Returns the manifest."""
+    `blend_manifest.json` with the tokens per prefix. Returns the manifest.
+
+    With `root`, prefixes are given relative to it: the manifest keeps them relative (and `root`), the blend
+    files get `root/prefix`, which is what Megatron needs; `rewrite_blend_files` points them at a new root
+    when the shards folder moves."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict = {"stages": {}}
+    if root is not None:
+        manifest["root"] = str(root)
+
+    def located(entries: Sequence[BlendEntry]) -> list[tuple[str, float]]:
+        return [(str(Path(root) / p) if root is not None else p, w) for p, w, _ in entries]
+
     for stage in sorted(stage_blends):
         train, dropped = normalized(stage_blends[stage])
         if not train:
             raise ValueError(f"stage {stage}: no prefix with tokens and a positive weight ({dropped})")
         valid = normalized((valid_blends or {}).get(stage, ()))[0]
         test = normalized((test_blends or {}).get(stage, ()))[0]
-        pairs = [(p, w) for p, w, _ in train]
+        pairs = located(train)
         args_file = out / f"stage{stage}.data_args.txt"
         split_file = out / f"stage{stage}.per_split.json"
         args = data_path_args(pairs)
         args_file.write_text("".join(f"{args[i]} {args[i + 1]}\n" for i in range(0, len(args), 2)), encoding="utf-8")
-        split = per_split_data_args(pairs, [(p, w) for p, w, _ in valid], [(p, w) for p, w, _ in test])
+        split = per_split_data_args(pairs, located(valid), located(test))
         split_file.write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
         manifest["stages"][str(stage)] = {
             "data_args_path": args_file.name,
@@ -96,6 +107,31 @@ def write_blend_files(
         }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def blend_root(blend_dir: str | Path) -> str | None:
+    """The folder the blend files in `blend_dir` point into (None for files written without a root)."""
+    p = Path(blend_dir) / MANIFEST
+    return json.loads(p.read_text(encoding="utf-8")).get("root") if p.exists() else None
+
+
+def rewrite_blend_files(blend_dir: str | Path, root: str | Path) -> dict:
+    """Rewrite the blend files of `blend_dir` for prefixes under `root` (a moved or copied shards folder):
+    same prefixes, weights and splits, new absolute paths. Returns the new manifest."""
+    blend_dir = Path(blend_dir)
+    old = json.loads((blend_dir / MANIFEST).read_text(encoding="utf-8"))
+    if "root" not in old:
+        raise ValueError(f"{blend_dir / MANIFEST} has no `root`: its prefixes are absolute and cannot be relocated")
+
+    def entries(stage: dict, key: str) -> list[BlendEntry]:
+        return [(e["prefix"], e["weight"], e["tokens"]) for e in stage[key]]
+
+    stages = old["stages"]
+    return write_blend_files(blend_dir, {int(k): entries(v, "prefixes") + [(d["prefix"], d["weight"], d["tokens"])
+                                                                           for d in v["dropped"]]
+                                         for k, v in stages.items()},
+                             {int(k): entries(v, "valid") for k, v in stages.items()},
+                             {int(k): entries(v, "test") for k, v in stages.items()}, root=Path(root).resolve())
 
 
 def projection(

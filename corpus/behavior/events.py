@@ -96,6 +96,8 @@ class PreparedEvents:
     rows_in: int
     dropped: Counter[str] = field(default_factory=Counter)
     dropped_ids: dict[str, list[str]] = field(default_factory=dict)  # reason -> event ids (null ids omitted)
+    # the drop reason of every input row (index into DROP_REASONS; -1 = kept), for per-row details
+    reason_codes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
 
     @property
     def kept(self) -> int:
@@ -251,7 +253,7 @@ def prepare_user_events(
         if len(idx):
             dropped[name] = len(idx)
             dropped_ids[name] = [i for i in _take(event_ids, idx).to_pylist() if i is not None]
-    return PreparedEvents(kept, session_index, n, dropped, dropped_ids)
+    return PreparedEvents(kept, session_index, n, dropped, dropped_ids, reason)
 
 
 def _sessions(kept: pa.Table, ts_ms: np.ndarray, user_of: np.ndarray, gap_ms: int) -> np.ndarray:

@@ -244,6 +244,7 @@ class InterleaveResult:
     n_events_in: int
     dropped: Counter[str] = field(default_factory=Counter)
     flags: Counter[str] = field(default_factory=Counter)  # e.g. item_without_metadata: kept, noted
+    dropped_ids: list[tuple[str, str, str]] = field(default_factory=list)  # (event id, reason, detail)
 
     @property
     def n_events_out(self) -> int:
@@ -256,6 +257,7 @@ class _Event:
     rest: str  # item + feedback lines
     n_tokens: int
     ts: datetime
+    event_id: str | None = None
 
 
 _COLUMNS = (
@@ -269,6 +271,7 @@ _COLUMNS = (
     "tag",
     "session_index",
     "user_id",
+    "event_id",
 )
 
 
@@ -336,7 +339,7 @@ def interleave_user(
         rest = render_item(
             col["item_id"][i], col["item_text"][i], cfg.item_repr, col["item_type"][i]
         ) + render_feedback(col["feedback"][i], col["value"][i], col["tag"][i])
-        rendered.append(_Event(state, rest, count_tokens(state + rest), ts))
+        rendered.append(_Event(state, rest, count_tokens(state + rest), ts, col["event_id"][i]))
         prev_ts = ts
     _pack(user_id, profile, rendered, cfg.max_tokens, count_tokens, result)
     return result
@@ -356,6 +359,8 @@ def _pack(
     for ev in events:
         if profile_n + ev.n_tokens > max_tokens:
             result.dropped[EVENT_EXCEEDS_MAX_TOKENS] += 1
+            result.dropped_ids.append((ev.event_id, EVENT_EXCEEDS_MAX_TOKENS,
+                                       f"profile {profile_n} + event {ev.n_tokens} tokens > max_tokens {max_tokens}"))
             continue
         while current and current_n + ev.n_tokens > max_tokens:
             current = _emit(user_id, profile, current, max_tokens, count_tokens, result)
@@ -385,6 +390,8 @@ def _emit(
             result.chunks.append(chunk)
             return events[k:]
     result.dropped[EVENT_EXCEEDS_MAX_TOKENS] += 1  # fits only by the per-event estimate
+    result.dropped_ids.append((events[0].event_id, EVENT_EXCEEDS_MAX_TOKENS,
+                               f"profile and event exceed max_tokens {max_tokens} once tokenized together"))
     return events[1:]
 
 

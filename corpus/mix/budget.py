@@ -3,12 +3,18 @@
 The seeds (MuCPT) train on about 23B tokens in three curriculum stages: stage 1 objective knowledge
 (metadata 1B, encyclopedia 1.2B, lyric descriptions 0.5B), stage 2 subjective knowledge (comments 2B,
 playlists 0.8B, relations 1.8B) and stage 3 personalized preference (user context 16B). A run keeps
-those proportions and scales them to its own size (`group_targets`).
+those proportions and scales them to its own size (`group_targets`), by one of two rules:
+
+- `total_tokens` (a total is given): the groups share it in the budgets' proportions; a group with more
+  data than its share is down-sampled.
+- `keep_all` (no total): nothing selected is cut. The scale is the smallest that gives every group at
+  least one epoch of its data; groups that are small for their share are repeated (up to `max_repeats`)
+  toward the proportions, and what the cap leaves short is reported, never taken from the other groups.
 
 Inside a group, documents are sampled in proportion to their select weight: document d with weight
-w_d and n_d tokens gets c_d = min(max_repeats, lambda * w_d) expected copies, with lambda chosen so
-that sum(c_d * n_d) equals the group's target (`expected_copies`, exact water-filling: the heaviest
-documents hit the cap first). Expected copies become whole copies by seeded systematic sampling
+w_d and n_d tokens gets c_d = clip(lambda * w_d, min_copies, max_repeats) expected copies, with lambda
+chosen so that sum(c_d * n_d) equals the group's target (`expected_copies`: the heaviest documents hit
+the cap first; under `keep_all` every document keeps at least one copy). Expected copies become whole copies by seeded systematic sampling
 (`whole_copies`): floor(c_d) or ceil(c_d), unbiased, the group's total copies exact within one, and the
 same input and seed give the same mix on any engine and any partitioning.
 """
@@ -35,6 +41,16 @@ SEED_BUDGETS: dict[Group, float] = {
 }
 
 
+TOTAL_TOKENS = "total_tokens"  # scaled to a given total: groups may be down-sampled
+KEEP_ALL = "keep_all"  # no total given: every group keeps at least one epoch, every document one copy
+RULES = {
+    TOTAL_TOKENS: "budgets scaled to mix.total_tokens in their proportions; groups with more data than their "
+                  "share are down-sampled",
+    KEEP_ALL: "no mix.total_tokens: nothing selected is cut; the smallest scale that gives every group one epoch, "
+              "small groups repeated (at most max_repeats) toward the budgets' proportions",
+}
+
+
 @dataclass(frozen=True)
 class GroupTarget:
     stage: int
@@ -51,11 +67,12 @@ def group_targets(
 ) -> tuple[list[GroupTarget], float]:
     """Scale `budgets` to the run; returns the targets and the scale factor.
 
-    With `total_tokens`, the run's groups share that total in the budgets' proportions. Without it,
-    the total is the tokens available (one copy of everything), so the mix changes proportions, not
-    size. Groups with no documents get no target, and their share goes to the groups that have data
-    (the report lists them as missing). Groups present in the data but absent from `budgets` are an
-    error: every document must belong to a budgeted group."""
+    With `total_tokens` (rule `total_tokens`), the run's groups share that total in the budgets'
+    proportions. Without it (rule `keep_all`), the scale is the smallest at which every group's target
+    covers one copy of its data: the fullest group (relative to its budget) gets exactly one epoch and
+    the others more, so nothing is down-sampled. Groups with no documents get no target (the report
+    lists them as missing). Groups present in the data but absent from `budgets` are an error: every
+    document must belong to a budgeted group."""
     unbudgeted = sorted(g for g, n in available.items() if n > 0 and g not in budgets)
     if unbudgeted:
         raise ValueError(
@@ -66,8 +83,14 @@ def group_targets(
     total_budget = sum(present.values())
     if not present or total_budget <= 0:
         return [], 0.0
-    total = float(total_tokens) if total_tokens is not None else float(sum(available[g] for g in present))
-    scale = total / total_budget
+    if total_tokens is not None:
+        scale = float(total_tokens) / total_budget
+    else:
+        zero = sorted(g for g, b in present.items() if b <= 0)
+        if zero:
+            raise ValueError(f"mix: groups {zero} have data but a zero budget; without mix.total_tokens nothing "
+                             "is down-sampled, so give them a budget or set mix.total_tokens")
+        scale = max(available[g] / b for g, b in present.items())
     targets = [
         GroupTarget(g[0], g[1], float(budgets[g]), budgets[g] * scale if g in present else 0.0, int(available.get(g, 0)))
         for g in sorted(budgets)
@@ -75,8 +98,11 @@ def group_targets(
     return targets, scale
 
 
-def expected_copies(weights: np.ndarray, n_tokens: np.ndarray, target: float, max_repeats: float) -> np.ndarray:
-    """c_d = min(max_repeats, lambda * w_d) with sum(c_d * n_d) == target (or every c_d at the cap).
+def expected_copies(
+    weights: np.ndarray, n_tokens: np.ndarray, target: float, max_repeats: float, min_copies: float = 0.0
+) -> np.ndarray:
+    """c_d = clip(lambda * w_d, min_copies, max_repeats) with sum(c_d * n_d) == target (or every c_d at a bound
+    when the target lies outside what the bounds allow).
 
     Documents with weight 0 or no tokens get 0 copies."""
     w = np.asarray(weights, dtype=np.float64)
@@ -89,6 +115,8 @@ def expected_copies(weights: np.ndarray, n_tokens: np.ndarray, target: float, ma
     if max_repeats * n[idx].sum() <= target:
         c[idx] = max_repeats
         return c
+    if min_copies > 0:
+        return _clipped_copies(w, n, idx, target, min_copies, max_repeats, c)
     order = idx[np.argsort(-w[idx], kind="stable")]  # heaviest first: they reach the cap first
     wn = w[order] * n[order]
     # with the k heaviest capped: lambda_k = (target - cap * tokens(top k)) / weighted tokens(rest)
@@ -100,6 +128,35 @@ def expected_copies(weights: np.ndarray, n_tokens: np.ndarray, target: float, ma
     k = int(np.argmax(ok))
     c[order[:k]] = max_repeats
     c[order[k:]] = lam[k] * w[order[k:]]
+    return c
+
+
+def _clipped_copies(w: np.ndarray, n: np.ndarray, idx: np.ndarray, target: float, lo: float, hi: float,
+                    c: np.ndarray) -> np.ndarray:
+    """`expected_copies` with a floor: sum(n_d * clip(lambda w_d, lo, hi)) is nondecreasing and piecewise linear
+    in lambda, so lambda is found by bisection (100 halvings: float64 precision) and the copies between the
+    bounds are rescaled so the total is exact."""
+    wi, ni = w[idx], n[idx]
+    if lo * ni.sum() >= target:
+        c[idx] = lo
+        return c
+
+    def total(lam: float) -> float:
+        return float((np.clip(lam * wi, lo, hi) * ni).sum())
+
+    a, b = lo / wi.max(), hi / wi.min()  # total(a) = lo * tokens <= target <= hi * tokens = total(b)
+    for _ in range(100):
+        mid = 0.5 * (a + b)
+        if total(mid) < target:
+            a = mid
+        else:
+            b = mid
+    ci = np.clip(b * wi, lo, hi)
+    free = (ci > lo) & (ci < hi)
+    if free.any():  # exact total: the free documents absorb the bisection's remainder
+        bound_tokens = float((ci[~free] * ni[~free]).sum())
+        ci[free] = np.clip(ci[free] * (target - bound_tokens) / float((ci[free] * ni[free]).sum()), lo, hi)
+    c[idx] = ci
     return c
 
 

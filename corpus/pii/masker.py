@@ -43,7 +43,7 @@ class PiiConfig:
     """
 
     mode: Literal["placeholder", "pseudonym"] = "placeholder"
-    salt: str = ""
+    salt: str = field(default="", repr=False)  # a secret: never in reprs or logs
     entities: tuple[str, ...] = tuple(e for e in ENTITY_TYPES if e != "PERSON")
     allow_list: tuple[str, ...] = ()
     ner_model_path: str | None = None

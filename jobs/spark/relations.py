@@ -68,22 +68,26 @@ def _jaccard(co: Column, n_src: Column, n_dst: Column) -> Column:
 SIMILARITIES: dict[str, Callable[[Column, Column, Column], Column]] = {"cosine": _cosine, "jaccard": _jaccard}
 
 
-def playlist_baskets(playlists_df: DataFrame) -> DataFrame:
-    """Baskets from the `playlists` dataset: one basket per playlist, pos = track position in `song_ids`."""
+def playlist_baskets(playlists_df: DataFrame, carry: Sequence[str] = ()) -> DataFrame:
+    """Baskets from the `playlists` dataset: one basket per playlist, pos = track position in `song_ids`.
+    `carry`: playlist columns kept on every basket row (e.g. `source`, for per-source accounting)."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
-    return (playlists_df.select(F.col("playlist_id").alias("basket_id"), F.posexplode("song_ids").alias("pos", "item_id"))
+    return (playlists_df.select(F.col("playlist_id").alias("basket_id"), *carry,
+                                F.posexplode("song_ids").alias("pos", "item_id"))
             .where(F.col("item_id").isNotNull())
-            .select("basket_id", "item_id", F.col("pos").cast("long").alias("pos")))  # fmt: skip
+            .select("basket_id", "item_id", F.col("pos").cast("long").alias("pos"), *carry))  # fmt: skip
 
 
 def session_baskets(events_df: DataFrame, basket_cols: Sequence[str] = ("user_id", "session"),
-                    order_cols: Sequence[str] = ("ts",), item_col: str = "item_id") -> DataFrame:  # fmt: skip
+                    order_cols: Sequence[str] = ("ts",), item_col: str = "item_id",
+                    carry: Sequence[str] = ()) -> DataFrame:  # fmt: skip
     """Baskets from sessionized events: one basket per value of `basket_cols`, pos = event order in it.
 
     The caller filters the events first (one `item_type`, the feedback kinds that mean "listened").
     `basket_id` is the JSON array of the key values (`["u1","3"]`), unambiguous whatever the ids hold;
-    events with equal `order_cols` are ordered by item id so positions are the same on every run."""
+    events with equal `order_cols` are ordered by item id so positions are the same on every run. `carry`:
+    event columns kept on every basket row (e.g. `source`)."""
     from pyspark.sql import Window  # noqa: PLC0415
     from pyspark.sql import functions as F  # noqa: PLC0415
 
@@ -94,7 +98,7 @@ def session_baskets(events_df: DataFrame, basket_cols: Sequence[str] = ("user_id
     return (events_df.where(F.col(item_col).isNotNull())
             .select(F.to_json(F.array(*[F.col(c).cast("string") for c in basket_cols])).alias("basket_id"),
                     F.col(item_col).cast("string").alias("item_id"),
-                    (F.row_number().over(w) - 1).cast("long").alias("pos")))  # fmt: skip
+                    (F.row_number().over(w) - 1).cast("long").alias("pos"), *carry))  # fmt: skip
 
 
 def basket_sets(baskets_df: DataFrame, cfg: RelationsConfig) -> DataFrame:
@@ -144,21 +148,31 @@ def compute_item_relations(baskets_df: DataFrame, cfg: RelationsConfig, relation
                     F.col("similarity").cast("double"), F.col("rank").cast("int")))  # fmt: skip
 
 
-def basket_stats(baskets_df: DataFrame, cfg: RelationsConfig) -> dict[str, int]:
-    """What the relation job works on, as one aggregate row: baskets and rows in, after the basket cut,
-    after dropping rare items, and the ordered pairs (basket, i, j) the self-join generates."""
+def basket_stats(baskets_df: DataFrame, cfg: RelationsConfig) -> dict:
+    """What the relation job works on: baskets and rows in, after the basket cut, after dropping rare items,
+    and the ordered pairs (basket, i, j) the self-join generates. With a `source` column on the baskets
+    (one source per basket), the same figures per source under `by_source`; the totals are their sums."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
+    keys = ("rows_in", "baskets_in", "baskets", "basket_items", "items", "pairs")
+    has_source = "source" in baskets_df.columns
+    src = (baskets_df.select("basket_id", F.col("source") if has_source else F.lit("all").alias("source"))
+           .dropDuplicates(["basket_id"]))  # fmt: skip
     sets, _ = _pairable(baskets_df, cfg)
-    inp = baskets_df.agg(F.count("*").alias("rows_in"), F.countDistinct("basket_id").alias("baskets_in"))
-    per_basket = sets.groupBy("basket_id").agg(F.count("*").cast("long").alias("n"))
-    kept = per_basket.agg(F.count("*").alias("baskets"), F.sum("n").alias("basket_items"),
-                          F.sum(F.col("n") * (F.col("n") - 1)).alias("pairs"))  # fmt: skip
-    items = sets.agg(F.countDistinct("item_id").alias("items"))
-    # one row from three one-row aggregates: a single Spark action instead of three (seconds each)
-    r = inp.crossJoin(kept).crossJoin(items).first()
-    return {"rows_in": int(r["rows_in"]), "baskets_in": int(r["baskets_in"]), "baskets": int(r["baskets"] or 0),
-            "basket_items": int(r["basket_items"] or 0), "items": int(r["items"] or 0), "pairs": int(r["pairs"] or 0)}  # fmt: skip
+    sets = sets.join(src, "basket_id")
+    inp = (baskets_df.join(src.withColumnRenamed("source", "_s"), "basket_id").groupBy(F.col("_s").alias("source"))
+           .agg(F.count("*").alias("rows_in"), F.countDistinct("basket_id").alias("baskets_in")))  # fmt: skip
+    per_basket = sets.groupBy("source", "basket_id").agg(F.count("*").cast("long").alias("n"))
+    kept = per_basket.groupBy("source").agg(F.count("*").alias("baskets"), F.sum("n").alias("basket_items"),
+                                            F.sum(F.col("n") * (F.col("n") - 1)).alias("pairs"))  # fmt: skip
+    items = sets.groupBy("source").agg(F.countDistinct("item_id").alias("items"))
+    # one small result (a row per source) from three aggregates: a single Spark action
+    rows = inp.join(kept, "source", "left").join(items, "source", "left").collect()
+    by_source = {r["source"]: {k: int(r[k] or 0) for k in keys} for r in rows}
+    out = {k: sum(v[k] for v in by_source.values()) for k in keys}
+    if has_source:
+        out["by_source"] = dict(sorted(by_source.items()))
+    return out
 
 
 __all__ = [

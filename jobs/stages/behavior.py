@@ -38,7 +38,7 @@ from corpus.behavior.events import BehaviorConfig, prepare_user_events
 from corpus.behavior.interleave import interleave_user, render_profile
 from jobs.catalog import item_text, read_catalog_items
 from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows, write_table
-from jobs.stage import Stage, StageCounts, read_manifest
+from jobs.stage import SourceTally, Stage, StageCounts, read_manifest
 from schemas import get_schema
 
 OUT_DATASET = "training_sequences"
@@ -48,7 +48,7 @@ EXCLUSIONS_DIR = "_exclusions"
 MIX_GROUP = "user_context"
 SESSION_SCHEMA = pa.schema([("user_id", pa.string()), ("session", pa.int32()), ("event_id", pa.string()),
                             ("ts", pa.timestamp("ms", tz="UTC")), ("item_type", pa.string()),
-                            ("item_id", pa.string()), ("feedback", pa.string())])  # fmt: skip
+                            ("item_id", pa.string()), ("feedback", pa.string()), ("source", pa.string())])  # fmt: skip
 
 
 class BehaviorStageConfig(BaseModel):
@@ -215,12 +215,14 @@ class BehaviorStage(Stage):
         kept = kept.append_column("session_index", pa.array(prepared.session_index, pa.int32()))
         profiles, extras = self.profiles(pc.unique(kept.column("user_id")))
         rows, dropped, flags = [], Counter(prepared.dropped), Counter()
+        interleave_drops: list[tuple[str, str, str]] = []
         n_out = n_users = 0
         for user, lo, hi in prepared.user_slices():
             sl = kept.slice(lo, hi - lo)
             n_users += 1
             res = interleave_user(user, render_profile(profiles.get(user), extras.get(user)), sl, bcfg)
             dropped.update(res.dropped)
+            interleave_drops += res.dropped_ids
             flags.update(res.flags)
             n_out += res.n_events_out
             source = sl.column("source")[0].as_py()
@@ -237,28 +239,70 @@ class BehaviorStage(Stage):
         sessions = pa.table({"user_id": kept.column("user_id"), "session": kept.column("session_index"),
                              "event_id": kept.column("event_id"), "ts": kept.column("ts"),
                              "item_type": kept.column("item_type"), "item_id": kept.column("item_id"),
-                             "feedback": kept.column("feedback")}, schema=SESSION_SCHEMA)  # fmt: skip
+                             "feedback": kept.column("feedback"), "source": kept.column("source")},
+                            schema=SESSION_SCHEMA)  # fmt: skip
         write_table(work_dir / SESSIONS_DIR / f"part-{task_index:05d}.parquet", sessions)
-        src = dict(zip(events.column("event_id").to_pylist(), events.column("source").to_pylist(), strict=True))
-        excluded = [{"id": eid, "stage": self.name, "dataset": "behavior_events", "source": src.get(eid) or "unknown",
-                     "reason": reason, "detail": ""}
-                    for reason, ids in sorted(prepared.dropped_ids.items()) for eid in ids]  # fmt: skip
+        excluded = self.exclusions(events, prepared, interleave_drops, bcfg)
+        tally = SourceTally()
+        dropped_by_source: Counter = Counter()
+        for e in excluded:
+            tally.drop(e["source"], e["reason"])
+            dropped_by_source[e["source"]] += 1
+        for source, n in Counter(events.column("source").to_pylist()).items():
+            tally.kept(source or "unknown", n - dropped_by_source.get(source or "unknown", 0))
         write_rows(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
         stats = {"rows_in": events.num_rows, "rows_out": n_out, "dropped": dict(sorted(dropped.items())),
-                 "flags": dict(sorted(flags.items())), "sequences": len(rows), "users": n_users}  # fmt: skip
+                 "flags": dict(sorted(flags.items())), "sequences": len(rows), "users": n_users,
+                 "by_source": tally.as_dict()}  # fmt: skip
         if stats["rows_in"] != n_out + sum(dropped.values()):
             raise AssertionError(f"behavior bucket {task_index}: events do not balance: {stats}")
         save_task_stats(work_dir, task_index, stats)
         return stats
+
+    def exclusions(self, events: pa.Table, prepared, interleave_drops: list[tuple[str, str, str]],
+                   bcfg: BehaviorConfig) -> list[dict]:
+        """One exclusion row per dropped event, with the detail a user needs to find and fix it."""
+        from corpus.behavior.events import DROP_REASONS  # noqa: PLC0415
+
+        dropped_rows = np.flatnonzero(prepared.reason_codes >= 0)
+        cols = {c: events.column(c).take(pa.array(dropped_rows, pa.int64())).to_pylist()
+                for c in ("event_id", "user_id", "source", "ts", "item_type", "item_id", "feedback")}  # fmt: skip
+        repeated_ids = {k for k, n in Counter(events.column("event_id").to_pylist()).items() if n > 1 and k is not None}
+        reasons = [DROP_REASONS[c] for c in prepared.reason_codes[dropped_rows]]
+        too_few = Counter(u for u, r in zip(cols["user_id"], reasons, strict=True) if r == "user_too_few_events")
+        out = []
+        for j, row in enumerate(dropped_rows.tolist()):
+            reason = reasons[j]
+            r = {c: v[j] for c, v in cols.items()}
+            if reason == "missing_field":
+                detail = "null " + ", ".join(c for c in ("event_id", "user_id", "item_id", "feedback") if r[c] is None)
+            elif reason == "missing_timestamp":
+                detail = "ts is null"
+            elif reason == "future_timestamp":
+                detail = f"ts {r['ts']} is after {bcfg.now} + {bcfg.future_tolerance_s}s (behavior.now)"
+            elif reason == "unknown_item":
+                detail = f"{r['item_type']} {r['item_id']} is not in the catalog"
+            elif reason == "duplicate_event":
+                detail = ("event_id occurs more than once" if r["event_id"] in repeated_ids else
+                          f"repeats the user's {r['feedback']} of {r['item_id']} within {bcfg.dedupe_window_s}s")
+            elif reason == "user_event_cap":
+                detail = f"older than the user's {bcfg.max_events_per_user} most recent events"
+            else:  # user_too_few_events
+                detail = (f"user {r['user_id']} has {too_few[r['user_id']]} usable event(s), fewer "
+                          f"than min_events_per_user {bcfg.min_events_per_user}")
+            out.append({"id": r["event_id"] or f"row {row}", "stage": self.name, "dataset": "behavior_events",
+                        "source": r["source"] or "unknown", "reason": reason, "detail": detail})
+        src = dict(zip(events.column("event_id").to_pylist(), events.column("source").to_pylist(), strict=True))
+        out += [{"id": eid, "stage": self.name, "dataset": "behavior_events", "source": src.get(eid) or "unknown",
+                 "reason": reason, "detail": detail} for eid, reason, detail in interleave_drops]  # fmt: skip
+        return out
 
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
         flags: Counter = Counter()
         for i in range(len(self.plan())):
             st = read_task_stats(work_dir, i)
-            counts.rows_in += st["rows_in"]
-            counts.rows_out += st["rows_out"]
-            counts.dropped.update(st["dropped"])
+            counts.add_task(st)
             flags.update(st["flags"])
         counts.bytes_in = sum(p.stat().st_size for p in self.event_parts)
         shutil.rmtree(work_dir / BUCKETS_DIR, ignore_errors=True)

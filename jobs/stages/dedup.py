@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from corpus.dedup import cluster as C
 from corpus.ingest.op import PARQUET_WRITE_OPTIONS
 from jobs.outputs import read_task_stats, save_task_stats, write_card
-from jobs.stage import Stage, StageCounts
+from jobs.stage import SourceTally, Stage, StageCounts
 from schemas import get_schema
 
 SKETCH_DIR = "_sketch"
@@ -253,6 +253,7 @@ class DedupStage(Stage):
         out_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = out_path.with_name(out_path.name + ".inprogress")
         stats: Counter[str] = Counter()
+        tally = SourceTally()  # dedup scores, never drops: every row of a source is in and out
         row0 = 0
         index = self.decontam
         min_matches = self.cfg.decontam.min_matches
@@ -277,6 +278,8 @@ class DedupStage(Stage):
                             for dh in scans]  # fmt: skip
                     report.add(batch.column("doc_id").to_pylist(), scans)
                 stats["rows"] += n
+                for src, k in Counter(batch.column("source").to_pylist()).items():
+                    tally.kept(src, k)
                 stats["no_tokens"] += int((sk.n_tokens == 0).sum())
                 stats["shorter_than_ngram"] += int(((sk.n_tokens > 0) & (sk.n_tokens < self.cfg.ngram)).sum())
                 stats["exact_only"] += int(((sk.n_tokens > 0) & ~has_sig).sum())
@@ -293,7 +296,7 @@ class DedupStage(Stage):
                 writer.write_table(table)
                 row0 += n
         os.replace(tmp, out_path)
-        result = {"rows_in": row0, "rows_out": row0, "dataset": dataset, **dict(stats)}
+        result = {"rows_in": row0, "rows_out": row0, "dataset": dataset, **dict(stats), "by_source": tally.as_dict()}
         if report is not None:
             result["decontam"] = report.to_dict()
         save_task_stats(work_dir, task_index, result)
@@ -304,8 +307,7 @@ class DedupStage(Stage):
         counts = StageCounts()
         task_stats = [read_task_stats(work_dir, i) for i in range(len(self.parts))]
         for st in task_stats:
-            counts.rows_in += st["rows_in"]
-            counts.rows_out += st["rows_out"]
+            counts.add_task(st)
         counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
         done = work_dir / _DONE
         if not done.exists():

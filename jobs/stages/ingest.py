@@ -7,6 +7,7 @@ dropped on purpose, e.g. repeated rows); `_tasks/` (per-task accounting); `_mani
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
@@ -74,7 +75,7 @@ class IngestStage(Stage):
     def config(self) -> dict:
         cfg = self.cfg.model_dump(mode="json")
         for s, spec in zip(cfg["sources"], self.specs, strict=True):
-            s["path"] = spec.path
+            s["path"] = os.path.abspath(spec.path)  # made portable ({out}/..., {shared}/...) by the runner
         return cfg
 
     def input_files(self) -> list[Path]:

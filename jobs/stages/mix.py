@@ -6,7 +6,9 @@ relations) and the behavior stage's `training_sequences` (stage 3). Every row na
 `metadata.mix_group`; `(stage, mix_group)` is a budgeted group (`corpus.mix.budget`).
 
 1. Tasks (one per input part, any engine): token counts per row, written to `_counts/`.
-2. Finalize: group totals, targets scaled from the budgets, expected copies per document (select
+2. Finalize: group totals, targets scaled from the budgets by the config's rule (`keep_all` without
+   `total_tokens`: every group at least one epoch and every document at least one copy; `total_tokens`:
+   the budgets' proportions of that total, down-sampling allowed), expected copies per document (select
    weights, capped at `max_repeats`), seeded whole copies; then each part is rewritten with its copies
    (a repeat k > 0 gets the id `<doc_id>~<k>`; documents drawn 0 times go to `_exclusions` as
    `mix_downsampled`) and `_report.md` / `_report.json` give tokens per stage, group and source,
@@ -29,9 +31,9 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from corpus.behavior.interleave import approx_tokens
-from corpus.mix.budget import SEED_BUDGETS, expected_copies, group_targets, whole_copies
+from corpus.mix.budget import KEEP_ALL, RULES, SEED_BUDGETS, TOTAL_TOKENS, expected_copies, group_targets, whole_copies
 from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
-from jobs.stage import Stage, StageCounts
+from jobs.stage import SourceTally, Stage, StageCounts
 
 OUT_DATASET = "training_documents"
 EXCLUSIONS_DIR = "_exclusions"
@@ -54,7 +56,8 @@ class MixConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
     budgets: dict[int, dict[str, float]] = Field(default_factory=_default_budgets)
-    # tokens of the whole mix; None: the tokens available (one copy of everything), re-proportioned
+    # tokens of the whole mix (rule `total_tokens`: groups may be down-sampled); None (rule `keep_all`): every
+    # selected document at least once, small groups repeated toward the budgets' proportions
     total_tokens: float | None = Field(None, gt=0)
     max_repeats: float = Field(4.0, ge=1.0, description="cap on copies of one document (effective epochs)")
     seed: int = 0
@@ -72,6 +75,11 @@ class MixConfig(BaseModel):
 
     def flat_budgets(self) -> dict[tuple[int, str], float]:
         return {(s, g): t for s, groups in self.budgets.items() for g, t in groups.items()}
+
+    @property
+    def rule(self) -> str:
+        """`total_tokens` when a total is given (down-sampling allowed), else `keep_all`."""
+        return TOTAL_TOKENS if self.total_tokens is not None else KEEP_ALL
 
 
 def mix_group(metadata: str | None, where: str) -> str:
@@ -165,9 +173,11 @@ class MixStage(Stage):
         for t in targets:
             m = np.flatnonzero(key_arr == f"{t.stage}\t{t.group}")
             if len(m):
-                c = expected_copies(weight[m], n_tok[m], t.target_tokens, self.cfg.max_repeats)
+                c = expected_copies(weight[m], n_tok[m], t.target_tokens, self.cfg.max_repeats,
+                                    min_copies=1.0 if self.cfg.rule == KEEP_ALL else 0.0)
                 copies[m] = whole_copies(c, [ids[j] for j in m], self.cfg.seed)
         result = StageCounts()
+        tally = SourceTally()
         written: dict[tuple[int, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         offset = 0
         for i, n in enumerate(lengths):
@@ -182,20 +192,20 @@ class MixStage(Stage):
                 acc["documents"] += 1
                 acc["available_tokens"] += int(nt)
                 if c == 0:
+                    tally.drop(r["source"], "mix_downsampled")
                     excluded.append({"id": r["doc_id"], "stage": self.name, "dataset": OUT_DATASET,
                                      "source": r["source"], "reason": "mix_downsampled",
                                      "detail": f"stage={r['stage']} group={g} weight={r['weight']:.4g}"})  # fmt: skip
                     continue
                 acc["kept_documents"] += 1
+                tally.kept(r["source"])
                 acc["rows_written"] += int(c)
                 acc["tokens"] += int(c) * int(nt)
                 for k in range(int(c)):
                     out.append(r if k == 0 else {**r, "doc_id": f"{r['doc_id']}~{k}"})
             write_rows(work_dir / OUT_DATASET / f"part-{i:05d}.parquet", out, OUT_DATASET)
             write_rows(work_dir / EXCLUSIONS_DIR / f"part-{i:05d}.parquet", excluded, "exclusions")
-            result.rows_in += len(rows)
-            result.rows_out += len(rows) - len(excluded)
-            result.dropped["mix_downsampled"] += len(excluded)
+        result.add_task({"by_source": tally.as_dict()})
         report = mixture_report(targets, scale, written, self.cfg)
         (work_dir / f"{REPORT}.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         (work_dir / f"{REPORT}.md").write_text(report_markdown(report))
@@ -243,7 +253,8 @@ def mixture_report(targets: list, scale: float, written: dict, cfg: MixConfig) -
     for st in stages:
         st["share"] = round(st["tokens"] / total, 4) if total else 0.0
     return {
-        "config": cfg.model_dump(mode="json"), "scale": scale, "stages": stages, "groups": groups, "sources": rows,
+        "config": cfg.model_dump(mode="json"), "rule": cfg.rule, "rule_description": RULES[cfg.rule],
+        "scale": scale, "stages": stages, "groups": groups, "sources": rows,
         "totals": {"tokens": total, "rows_written": int(sum(r["rows_written"] for r in rows)),
                    "documents": int(sum(r["documents"] for r in rows)),
                    "kept_documents": int(sum(r["kept_documents"] for r in rows))},
@@ -253,6 +264,7 @@ def mixture_report(targets: list, scale: float, written: dict, cfg: MixConfig) -
 
 def report_markdown(report: dict) -> str:
     lines = ["# Curriculum mixture", "",
+             f"Rule `{report['rule']}`: {report['rule_description']}.", "",
              f"Scale: {report['scale']:.3g} x the budgets; max repeats {report['config']['max_repeats']}; "
              f"{report['totals']['tokens']:,} tokens in {report['totals']['rows_written']:,} rows "
              f"({report['totals']['kept_documents']:,} of {report['totals']['documents']:,} documents kept). "

@@ -9,6 +9,7 @@ try new thresholds without re-running this stage.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import Counter
 from functools import cached_property
@@ -17,11 +18,12 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from jobs.errors import UserError
 from jobs.outputs import read_task_stats, save_task_stats, write_card
-from jobs.stage import Stage, StageCounts
+from jobs.stage import SourceTally, Stage, StageCounts
 from schemas import get_schema
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "corpus" / "classify" / "models" / "music_domain"
@@ -34,10 +36,58 @@ class RefineConfig(BaseModel):
     datasets: tuple[str, ...] = ("documents", "comments")
     classifier_model: str = Field(str(DEFAULT_MODEL), description="DomainClassifier folder (model.ftz/bin + meta.json)")
     pii_mode: str = Field("placeholder", pattern="^(placeholder|pseudonym)$")
-    pii_salt: str = ""
+    # the pseudonym key is a secret: never in the config (which manifests and logs store), only where to read it
+    pii_salt_env: str | None = Field(None, description="environment variable holding the pseudonym salt (pseudonym mode)")
+    pii_salt_file: str | None = Field(None, description="file holding the pseudonym salt (pseudonym mode)")
     pii_entities: tuple[str, ...] | None = None  # None: every type except PERSON
     ner_model_path: str | None = None
     batch_rows: int = Field(2_000, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_config(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "pii_salt" in data:
+            raise ValueError("pii_salt: the salt is a secret and is not read from the config (configs are stored in "
+                             "manifests and logs); put it in an environment variable and set `pii_salt_env: NAME`, "
+                             "or in a file and set `pii_salt_file: PATH`")
+        return data
+
+    @model_validator(mode="after")
+    def _salt_source(self) -> RefineConfig:
+        if self.pii_salt_env and self.pii_salt_file:
+            raise ValueError("set one of pii_salt_env and pii_salt_file, not both")
+        if self.pii_mode == "pseudonym" and not (self.pii_salt_env or self.pii_salt_file):
+            raise ValueError("pii_mode pseudonym needs a secret salt: set pii_salt_env (an environment variable "
+                             "holding it) or pii_salt_file (a file holding it)")
+        return self
+
+
+def read_salt(cfg: RefineConfig) -> str:
+    """The pseudonym salt from the environment variable or file the config names ('' when none is named)."""
+    if cfg.pii_salt_env:
+        salt = os.environ.get(cfg.pii_salt_env)
+        if not salt:
+            raise UserError(f"refine.pii_salt_env: the environment variable {cfg.pii_salt_env} is not set or empty; "
+                            "export it with the pseudonym salt before the run")
+        return salt
+    if cfg.pii_salt_file:
+        p = Path(cfg.pii_salt_file).expanduser()
+        if not p.is_file():
+            raise UserError(f"refine.pii_salt_file: {p} does not exist; write the pseudonym salt into it")
+        salt = p.read_text(encoding="utf-8").strip()
+        if not salt:
+            raise UserError(f"refine.pii_salt_file: {p} is empty; write the pseudonym salt into it")
+        return salt
+    return ""
+
+
+def salt_fingerprint(salt: str) -> str | None:
+    """A one-way fingerprint of the salt (scrypt, so guessing a weak salt from it is slow): enough to tell two
+    runs' salts apart, never the salt. None without a salt."""
+    if not salt:
+        return None
+    digest = hashlib.scrypt(salt.encode(), salt=b"music-corpus/pii-salt-fingerprint", n=2**14, r=8, p=1, dklen=16)
+    return "scrypt:" + digest.hex()
 
 
 class RefineStage(Stage):
@@ -65,6 +115,8 @@ class RefineStage(Stage):
     def config(self) -> dict:
         cfg = self.cfg.model_dump(mode="json")
         cfg["classifier_model"] = str(self.cfg.classifier_model)
+        # a new salt gives new pseudonyms, so it is part of the fingerprint, as a one-way fingerprint only
+        cfg["pii_salt_fingerprint"] = salt_fingerprint(read_salt(self.cfg))
         return cfg
 
     def input_files(self) -> list[Path]:
@@ -94,7 +146,8 @@ class RefineStage(Stage):
                 cleaners[ds] = DocumentCleaner(CleanConfig(boilerplate=bp))
                 cleaners[ds].setup()
             classifier = DomainClassifier(self.cfg.classifier_model).setup()
-            kwargs: dict[str, Any] = {"mode": self.cfg.pii_mode, "salt": self.cfg.pii_salt,
+            # read here, in the worker: the salt never becomes an attribute that is pickled or logged
+            kwargs: dict[str, Any] = {"mode": self.cfg.pii_mode, "salt": read_salt(self.cfg),
                                       "allow_list": self.catalog_names,
                                       "ner_model_path": self.cfg.ner_model_path}
             if self.cfg.pii_entities is not None:
@@ -128,6 +181,7 @@ class RefineStage(Stage):
         tmp = out_path.with_name(out_path.name + ".inprogress")
         key = _KEYS[dataset]
         rows_in = 0
+        tally = SourceTally()
         langs: Counter[str] = Counter()
         pii_labels: Counter[str] = Counter()
         pf = pq.ParquetFile(part)
@@ -151,10 +205,11 @@ class RefineStage(Stage):
                     })  # fmt: skip
                     langs[c.lang] += 1
                     pii_labels.update(s.label for s in m.spans)
+                    tally.kept(sources[i])
                 writer.write_table(pa.Table.from_pylist(out, schema=schema), row_group_size=self.cfg.batch_rows)
                 rows_in += len(out)
         os.replace(tmp, out_path)
-        stats = {"rows_in": rows_in, "rows_out": rows_in, "dataset": dataset,
+        stats = {"rows_in": rows_in, "rows_out": rows_in, "dataset": dataset, "by_source": tally.as_dict(),
                  "langs": dict(sorted(langs.items())), "pii": dict(sorted(pii_labels.items()))}
         save_task_stats(work_dir, task_index, stats)
         return {"rows_in": rows_in, "rows_out": rows_in}
@@ -162,9 +217,7 @@ class RefineStage(Stage):
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
         for i in range(len(self.parts)):
-            st = read_task_stats(work_dir, i)
-            counts.rows_in += st["rows_in"]
-            counts.rows_out += st["rows_out"]
+            counts.add_task(read_task_stats(work_dir, i))
         counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
         for ds in self.cfg.datasets:
             d = work_dir / ds

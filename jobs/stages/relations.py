@@ -13,7 +13,6 @@ which only submits Spark jobs and receives per-part row counts.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,9 +54,12 @@ class RelationsStageConfig(BaseModel):
 
 
 @contextmanager
-def spark_for(engine: Any, workers: int, master: str | None = None) -> Iterator[Any]:
-    """The run's Spark session when the engine is Spark, else a local one for this stage only."""
-    if getattr(engine, "name", "") == "spark":
+def spark_for(engine: Any, workers: int, out_root: Path | None = None, master: str | None = None) -> Iterator[Any]:
+    """The run's Spark session when the engine is Spark, else a local one for this stage only, stopped (JVM
+    included) when the stage ends. Its local directories live under `<out_root>/_tmp`."""
+    from jobs.engines import SCRATCH, SparkEngine, spark_session, stop_spark  # noqa: PLC0415  (import circle via jobs.config)
+
+    if isinstance(engine, SparkEngine):
         yield engine.spark
         return
     from pyspark.sql import SparkSession  # noqa: PLC0415
@@ -66,16 +68,15 @@ def spark_for(engine: Any, workers: int, master: str | None = None) -> Iterator[
         yield active
         return
     from jobs.config import SparkConfig  # noqa: PLC0415
-    from jobs.engines import spark_session  # noqa: PLC0415
 
-    spark = spark_session(SparkConfig(master=master or "local[*]", app_name="music-corpus-relations"), workers)
+    scratch = out_root / SCRATCH if out_root is not None else None
+    logs = out_root / "_logs" / "spark-relations.log" if out_root is not None else None
+    spark = spark_session(SparkConfig(master=master or "local[*]", app_name="music-corpus-relations"), workers,
+                          scratch_dir=scratch, log_file=logs)  # fmt: skip
     try:
         yield spark
     finally:
-        # release the Python handles of Java objects while the gateway is up: collected later, in
-        # processes forked from this one (datatrove workers), they would message a closed gateway
-        gc.collect()
-        spark.stop()
+        stop_spark(spark)
 
 
 class RelationsStage(Stage):
@@ -109,14 +110,23 @@ class RelationsStage(Stage):
     def run_task(self, task_index: int, work_dir: Path) -> None:
         raise AssertionError("the relations stage has no tasks")
 
+    def describe_run(self, engine: Any, n_tasks: int) -> str:
+        from jobs.engines import SparkEngine  # noqa: PLC0415
+
+        if isinstance(engine, SparkEngine):
+            return "Spark jobs in the run's Spark session"
+        return f"Spark jobs in a local[{self.workers}] session of its own (stopped when the stage ends)"
+
     def finalize(self, work_dir: Path) -> StageCounts:
-        with spark_for(self.engine, self.workers) as spark:
+        with spark_for(self.engine, self.workers, work_dir.parent) as spark:
             report = compute_relations(spark, self, work_dir)
         (work_dir / REPORT).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         counts = StageCounts()
-        counts.rows_in = sum(k["rows_in"] for k in report["kinds"].values())
-        counts.rows_out = sum(k["basket_items"] for k in report["kinds"].values())
-        counts.dropped["basket_cut_or_rare_item"] = counts.rows_in - counts.rows_out
+        for kind in report["kinds"].values():  # input rows are basket items; those past the cut or rare are dropped
+            for source, st in kind["by_source"].items():
+                cut = st["rows_in"] - st["basket_items"]
+                counts.add_source(source, {"rows_in": st["rows_in"], "rows_out": st["basket_items"],
+                                           "dropped": {"basket_cut_or_rare_item": cut} if cut else {}})
         counts.bytes_in = sum(p.stat().st_size for p in self.input_files())
         notes = [f"Relations by kind: {orjson.dumps(report['kinds'], option=orjson.OPT_SORT_KEYS).decode()}",
                  f"Similarity: {self.cfg.similarity} of binary co-occurrence (co / sqrt(n_i n_j)); top {self.cfg.top_k} "
@@ -148,15 +158,17 @@ def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
     out: dict[str, Any] = {}
     kinds = stage.cfg.kinds
     if "co_playlist" in kinds and inputs["playlists"]:
-        out["co_playlist"] = playlist_baskets(read("playlists"))
+        out["co_playlist"] = playlist_baskets(read("playlists"), carry=("source",))
     if "co_session" in kinds and inputs["sessions"]:
         ev = read("sessions").where(F.col("feedback").isin(list(stage.cfg.session_feedback)))
-        out["co_session"] = session_baskets(ev, basket_cols=("user_id", "session"), order_cols=("ts", "event_id"))
+        out["co_session"] = session_baskets(ev, basket_cols=("user_id", "session"), order_cols=("ts", "event_id"),
+                                            carry=("source",))
     if "co_listener" in kinds and inputs["item_relations"] and _has_play_counts(inputs["item_relations"]):
         plays = read("item_relations").where((F.col("relation") == "play_count") & (F.col("src_type") == "user"))
-        libraries = plays.select(F.col("src_id").alias("user_id"), F.lit(0).alias("session"),
+        libraries = plays.select(F.col("src_id").alias("user_id"), F.lit(0).alias("session"), "source",
                                  F.col("dst_id").alias("item_id"), (-F.col("weight")).alias("order"))  # most played first
-        out["co_listener"] = session_baskets(libraries, basket_cols=("user_id", "session"), order_cols=("order",))
+        out["co_listener"] = session_baskets(libraries, basket_cols=("user_id", "session"), order_cols=("order",),
+                                             carry=("source",))
     return out
 
 

@@ -52,5 +52,5 @@ class SampleStage(Stage):
         for ds, n in sorted(info["datasets"].items()):
             counts.datasets[ds] += int(n)
         total = sum(counts.datasets.values())
-        counts.rows_in = counts.rows_out = total
+        counts.add_source("generated", {"rows_in": total, "rows_out": total})  # one source: the generator
         return counts

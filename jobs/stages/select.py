@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from corpus.classify.weighting import WeightPolicy, score_to_weight
 from corpus.dedup.cluster import DROP_STATUSES
 from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows
-from jobs.stage import Stage, StageCounts
+from jobs.stage import SourceTally, Stage, StageCounts
 
 EXCLUSIONS_DIR = "_exclusions"
 OUT_DATASET = "training_documents"
@@ -169,11 +169,13 @@ class SelectStage(Stage):
         weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), policy)
         kept, excluded = [], []
         dropped: Counter[str] = Counter()
+        tally = SourceTally()
         for row, w, dup in zip(rows, weights, dups, strict=True):
             w = float(w) if row["dataset"] in self.cfg.domain_datasets else 1.0
             w *= self.cfg.source_weights.get(row["source"], 1.0)
             reason, detail = decide(row, w, self.cfg, dup)
             if reason is None:
+                tally.kept(row["source"])
                 meta = {"dataset": row["dataset"], "domain_score": round(row["domain_score"], 6), "lang": row["lang"]}
                 if dup is not None:
                     meta["dup_cluster_id"] = dup["dup_cluster_id"]
@@ -186,21 +188,20 @@ class SelectStage(Stage):
                 })  # fmt: skip
             else:
                 dropped[reason] += 1
+                tally.drop(row["source"], reason)
                 excluded.append({"id": row["doc_id"], "stage": self.name, "dataset": row["dataset"],
                                  "source": row["source"], "reason": reason, "detail": detail})
         write_rows(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", kept, OUT_DATASET)
         write_rows(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
-        stats = {"rows_in": len(rows), "rows_out": len(kept), "dropped": dict(sorted(dropped.items()))}
+        stats = {"rows_in": len(rows), "rows_out": len(kept), "dropped": dict(sorted(dropped.items())),
+                 "by_source": tally.as_dict()}
         save_task_stats(work_dir, task_index, stats)
         return {"rows_in": len(rows), "rows_out": len(kept)}
 
     def finalize(self, work_dir: Path) -> StageCounts:
         counts = StageCounts()
         for i in range(len(self.parts)):
-            st = read_task_stats(work_dir, i)
-            counts.rows_in += st["rows_in"]
-            counts.rows_out += st["rows_out"]
-            counts.dropped.update(st["dropped"])
+            counts.add_task(read_task_stats(work_dir, i))
         counts.bytes_in = sum(p.stat().st_size for p in self.parts)
         policy = f"Policy: {orjson.dumps(self.config(), option=orjson.OPT_SORT_KEYS).decode()}"
         for sub, name in ((OUT_DATASET, OUT_DATASET), (EXCLUSIONS_DIR, "exclusions")):

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -33,7 +34,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobs.outputs import part_files, read_task_stats, save_task_stats
-from jobs.stage import Stage, StageCounts
+from jobs.stage import SourceTally, Stage, StageCounts
 
 TOKENIZER_DIR = "tokenizer"
 PARTIAL_DIR = "_partial"
@@ -42,8 +43,12 @@ PROJECTION = "_projection"
 
 
 def _quiet_megatron() -> None:
-    """megatron-core warns at import that Transformer Engine and Apex are absent; shard I/O needs neither."""
+    """megatron-core warns at import that Transformer Engine and Apex are absent (shard I/O needs neither) and logs
+    a few INFO lines per index it opens (hundreds per merge): keep both out of the run's log."""
     warnings.filterwarnings("ignore", message=".*Transformer Engine and Apex are not installed.*")
+    for name in ("megatron", "megatron_fsdp"):
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class ShardsConfig(BaseModel):
@@ -104,6 +109,15 @@ class ShardsStage(Stage):
         tok = self.tokenizer_path()
         return self.parts + (sorted(f for f in tok.iterdir() if f.is_file()) if tok else [])
 
+    def after_skip(self, final_dir: Path, log) -> None:
+        from tokenizer.blend import blend_root  # noqa: PLC0415
+
+        root = blend_root(final_dir / BLEND_DIR)
+        if root is not None and Path(root) != final_dir.resolve():
+            logging.getLogger("music_corpus").warning(
+                "shards: the blend files point to %s, not to this folder (%s): run `music-corpus blends %s` to "
+                "rewrite them for this location", root, final_dir.resolve(), final_dir)
+
     def plan(self) -> list[Path]:
         if not self.parts:
             raise FileNotFoundError(f"shards: no training documents under {self.mix_dir}; run the mix stage first")
@@ -151,6 +165,7 @@ class ShardsStage(Stage):
         table = pq.read_table(self.parts[task_index], columns=["stage", "source", "text", "no_loss_spans"])
         keys = sorted({(int(s), str(src)) for s, src in zip(table.column("stage").to_pylist(), table.column("source").to_pylist(), strict=True)})
         groups = {}
+        tally = SourceTally()
         for stage, source in keys:
             sub = table.filter(pc.and_(pc.equal(table.column("stage"), stage), pc.equal(table.column("source"), source)))
             prefix = work_dir / PARTIAL_DIR / prefix_name(stage, source) / f"part-{task_index:05d}"
@@ -158,7 +173,8 @@ class ShardsStage(Stage):
             st = tokenize_arrow_to_shard(tok, sub.to_batches(max_chunksize=self.cfg.batch_size), prefix,
                                          with_loss_mask=self.cfg.loss_mask)  # fmt: skip
             groups[f"{stage}\t{source}"] = st.as_dict()
-        stats = {"rows_in": table.num_rows, "groups": groups}
+            tally.kept(source, sub.num_rows)
+        stats = {"rows_in": table.num_rows, "groups": groups, "by_source": tally.as_dict()}
         save_task_stats(work_dir, task_index, stats)
         return stats
 
@@ -172,7 +188,7 @@ class ShardsStage(Stage):
         partials: dict[tuple[int, str], list[Path]] = defaultdict(list)
         for i in range(len(self.parts)):
             st = read_task_stats(work_dir, i)
-            counts.rows_in += st["rows_in"]
+            counts.add_task(st)
             for key, g in st["groups"].items():
                 stage, source = key.split("\t", 1)
                 k = (int(stage), source)
@@ -190,12 +206,12 @@ class ShardsStage(Stage):
             t = totals[(stage, source)]
             if int(t["documents"]) != merged.documents:
                 raise AssertionError(f"shards {rel}: merged {merged.documents} documents, tasks wrote {int(t['documents'])}")
-            blends[stage].append((str((final_dir / rel).resolve()), float(t["tokens"]), int(t["tokens"])))
+            blends[stage].append((rel, float(t["tokens"]), int(t["tokens"])))
             prefixes.append({"prefix": rel, "stage": stage, "source": source, **{k: int(v) if k != "seconds" else round(v, 3)
                                                                                   for k, v in t.items()}})  # fmt: skip
-            counts.rows_out += int(t["documents"])
         shutil.rmtree(work_dir / PARTIAL_DIR, ignore_errors=True)
-        manifest = write_blend_files(work_dir / BLEND_DIR, dict(blends))
+        # Megatron needs absolute prefixes; `music-corpus blends` rewrites them if the folder moves
+        manifest = write_blend_files(work_dir / BLEND_DIR, dict(blends), root=final_dir.resolve())
         tokens = sum(p["tokens"] for p in prefixes)
         seconds = sum(totals[k]["seconds"] for k in totals)
         tok = self.tokenizer(work_dir)
