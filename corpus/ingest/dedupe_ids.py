@@ -137,5 +137,45 @@ def remove_rows(dataset_dir: Path, losers: list[Loser]) -> None:
         os.replace(tmp, path)
 
 
+class Origins:
+    """Where ingested rows came from: `where(dataset_dir, loc)` reads the `_provenance` part aligned with a
+    dataset part (written by `ingest_unit`) and names the input file and line (or Parquet row)."""
+
+    def __init__(self, provenance_root: Path):
+        self.root = provenance_root
+        self._parts: dict[Path, list[dict]] = {}
+        self._bases: dict[tuple[str, int], int] = {}
+
+    def where(self, dataset: str, loc: DupLocation) -> tuple[str | None, int | None]:
+        """(input file, line or row number in it), or (None, None) when unknown."""
+        path = self.root / dataset / loc.file
+        if path not in self._parts:
+            self._parts[path] = pq.read_table(path).to_pylist() if path.exists() else []
+        rows = self._parts[path]
+        if loc.row >= len(rows) or rows[loc.row]["file"] is None:
+            return None, None
+        r = rows[loc.row]
+        file = r["file"]
+        if file.startswith("{out}/"):  # the run's own output folder (the root's work dir sits in it)
+            file = str(self.root.parent.parent / file.removeprefix("{out}/"))
+        if r["row"] is None:
+            return file, None
+        if not r["row_base"]:
+            return file, r["row"]
+        key = (file, r["row_base"])
+        if key not in self._bases:
+            from corpus.ingest.readers import LineBase  # noqa: PLC0415
+
+            self._bases[key] = LineBase(Path(file), r["row_base"])()
+        return file, self._bases[key] + r["row"]
+
+    def describe(self, dataset: str, loc: DupLocation) -> str:
+        file, row = self.where(dataset, loc)
+        if file is None:
+            return f"{dataset} row {loc.row} of {loc.file}"
+        unit = "row" if file.endswith(".parquet") else "line"
+        return f"{file} {unit} {row}" if row is not None else file
+
+
 def loser_payload(loser: Loser) -> bytes:
     return orjson.dumps(loser.row_values, option=orjson.OPT_SORT_KEYS, default=str)

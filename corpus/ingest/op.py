@@ -24,6 +24,8 @@ from corpus.ingest.sources import IngestContext, WorkUnit, get_adapter
 from schemas import get_schema
 
 QUARANTINE_DIR = "_quarantine"
+PROVENANCE_DIR = "_provenance"  # per output part: the input file and row of each row, in order
+PROVENANCE_SCHEMA = pa.schema([("file", pa.string()), ("row_base", pa.int64()), ("row", pa.int64())])
 PARQUET_WRITE_OPTIONS = dict(compression="zstd", compression_level=3, write_statistics=True, use_dictionary=True)
 
 
@@ -131,6 +133,15 @@ def repaired_counts(ctx: IngestContext) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def origin_name(file: str | None, out_root: Path) -> str | None:
+    """An input file as provenance names it: `{out}/...` inside the run's output folder (the demo sample), so
+    the same run in another folder writes the same bytes; any other path as the config gave it."""
+    if file is None:
+        return None
+    p, root = os.path.abspath(file), os.path.abspath(out_root)
+    return "{out}/" + Path(os.path.relpath(p, root)).as_posix() if p.startswith(root + os.sep) else file
+
+
 def task_stats_path(work_dir: Path, task: int) -> Path:
     return work_dir / "_tasks" / f"{task:05d}.json"
 
@@ -152,6 +163,7 @@ def ingest_unit(
     ctx = IngestContext(spec.name, limits)
     stats = TaskStats(task=task, unit=unit.label, source=spec.name, bytes_in=unit_bytes(unit))
     writers: dict[tuple[str, bool], PartWriter] = {}
+    origins: dict[tuple[str, bool], PartWriter] = {}  # aligned with `writers`: where each row came from
     rejects = PartWriter(work_dir / QUARANTINE_DIR / f"part-{task:05d}.parquet", get_schema("quarantine").arrow_schema(), batch_rows)
     quarantined: Counter[str] = Counter()
     derived: Counter[str] = Counter()
@@ -169,7 +181,10 @@ def ingest_unit(
                     w = writers[wkey] = PartWriter(
                         work_dir / out.dataset / name, get_schema(out.dataset).arrow_schema(), batch_rows
                     )
+                    origins[wkey] = PartWriter(work_dir / PROVENANCE_DIR / out.dataset / name, PROVENANCE_SCHEMA,
+                                               batch_rows)  # fmt: skip
                 w.add(out.values)
+                origins[wkey].add({"file": origin_name(out.file, work_dir.parent), "row_base": out.row_base, "row": out.row})
                 if out.primary:
                     stats.rows_in += 1
                     stats.rows_out += 1
@@ -183,14 +198,14 @@ def ingest_unit(
                     derived_quarantined[out.reason] += 1
                 rejects.add(out.to_row(stage, spec.name, limits.quarantine_payload_bytes))
     except InputError as e:
-        for w in writers.values():
+        for w in (*writers.values(), *origins.values()):
             w.abort()
         rejects.abort()
         if spec.on_bad_file != "quarantine":
             raise
         # the whole unit is quarantined as one row: nothing from a file we could not fully read is kept
         unit_kept = False
-        writers, derived, quarantined = {}, Counter(), Counter({"unreadable_file": 1})
+        writers, origins, derived, quarantined = {}, {}, Counter(), Counter({"unreadable_file": 1})
         derived_quarantined = Counter()
         stats.rows_in, stats.rows_out = 1, 0
         rejects = PartWriter(rejects.path, rejects.schema, batch_rows)
@@ -200,11 +215,11 @@ def ingest_unit(
             )
         )
     except BaseException:
-        for w in writers.values():
+        for w in (*writers.values(), *origins.values()):
             w.abort()
         rejects.abort()
         raise
-    for w in writers.values():
+    for w in (*writers.values(), *origins.values()):
         w.close()
     rejects.close()
     stats.quarantined = dict(sorted(quarantined.items()))

@@ -46,11 +46,18 @@ class IngestLimits:
 
 @dataclass
 class Record:
-    """An accepted row for `dataset`. `primary` is False for rows derived from other rows."""
+    """An accepted row for `dataset`. `primary` is False for rows derived from other rows.
+
+    `file` and `row` say where it came from (the row number as the reader counts it: a line of a text
+    file, a 1-based Parquet row); rows of a JSONL split are numbered from the split's first line, which
+    starts at byte `row_base` (0: numbered from the file's start)."""
 
     dataset: str
     values: dict
     primary: bool = True
+    file: str | None = None
+    row: int | None = None
+    row_base: int = 0
 
 
 @dataclass
@@ -184,7 +191,7 @@ class RecordBuilder:
         if self._row_repairs:
             self.repaired.update(self._row_repairs)
             self._row_repairs.clear()
-        return Record(self.dataset, values, primary)
+        return Record(self.dataset, values, primary, file, row)
 
     def _coerce(self, raw: Mapping) -> dict:
         key = self.spec.key

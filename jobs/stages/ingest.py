@@ -12,8 +12,8 @@ from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
-from corpus.ingest.dedupe_ids import loser_payload, remove_rows, resolve_duplicates
-from corpus.ingest.op import QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
+from corpus.ingest.dedupe_ids import Origins, loser_payload, remove_rows, resolve_duplicates
+from corpus.ingest.op import PROVENANCE_DIR, QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
 from corpus.ingest.records import IngestLimits, Reject
 from corpus.ingest.sources import ADAPTERS, SourceSpec, WorkUnit, get_adapter
 from jobs.config import IngestConfig, expand_path
@@ -138,6 +138,7 @@ class IngestStage(Stage):
         engine = self.engine
         exclusions: list[dict] = []
         conflicts: list[dict] = []
+        origins = Origins(work_dir / PROVENANCE_DIR)
         for name in sorted(RAW_DATASETS):
             d = work_dir / name
             key = get_schema(name).key
@@ -149,17 +150,18 @@ class IngestStage(Stage):
             losers = resolve_duplicates(d, key, locations)
             for lo in losers:
                 src = by_source[lo.source]
-                kept = f"kept the row at {lo.kept.file} index {lo.kept.row}"
+                here, kept_at = origins.describe(name, lo.loc), origins.describe(name, lo.kept)
+                kept = f"kept the row at {kept_at}"
                 if lo.derived:
                     # derived rows are not input rows: recorded, but outside rows-in accounting
                     src["derived_dropped"][f"{name}:{lo.reason}"] += 1
-                    exclusions.append(self._exclusion(lo, name, key, "derived_" + lo.reason, kept))
+                    exclusions.append(self._exclusion(lo, name, key, "derived_" + lo.reason, f"{here}: {kept}"))
                 elif lo.reason == "duplicate_row":
                     counts.rows_out -= 1
                     counts.dropped["duplicate_row"] += 1
                     src["rows_out"] -= 1
                     src["dropped"]["duplicate_row"] += 1
-                    exclusions.append(self._exclusion(lo, name, key, lo.reason, kept))
+                    exclusions.append(self._exclusion(lo, name, key, lo.reason, f"{here} repeats it; {kept}"))
                 else:
                     counts.rows_out -= 1
                     counts.quarantined["duplicate_id_conflict"] += 1
@@ -168,8 +170,8 @@ class IngestStage(Stage):
                     payload = loser_payload(lo)
                     conflicts.append(
                         Reject(
-                            file=f"{name}/{lo.loc.file}",  # relative: the work dir is renamed on commit
-                            row=lo.loc.row + 1,
+                            file=origins.where(name, lo.loc)[0] or f"{name}/{lo.loc.file}",
+                            row=origins.where(name, lo.loc)[1],
                             reason="duplicate_id_conflict",
                             message=f"{name}.{key} {lo.loc.key} also belongs to a different row ({kept}); "
                             f"differing fields: {', '.join(lo.differing)}. Give the rows distinct source ids.",
@@ -179,6 +181,7 @@ class IngestStage(Stage):
                         ).to_row(self.name, lo.source, self.cfg.quarantine_payload_bytes)
                     )
             remove_rows(d, losers)
+            remove_rows(work_dir / PROVENANCE_DIR / name, losers)  # provenance stays aligned with the parts
         if exclusions:
             write_rows(work_dir / EXCLUSIONS_DIR / "part-00000.parquet", exclusions, "exclusions")
         if conflicts:

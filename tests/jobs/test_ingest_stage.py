@@ -12,6 +12,7 @@ import pytest
 
 import corpus.ingest.op as op_module
 from corpus.ingest.readers import InputError
+from jobs.errors import UserError
 from jobs.config import RunConfig
 from jobs.engines import DatatroveEngine, LocalEngine
 from jobs.run import run_corpus
@@ -76,8 +77,12 @@ def test_bad_input_is_accounted_row_by_row(tmp_path):
     assert {(r["row"], r["field"]) for r in q if r["reason"] == "bad_type"} == {(3, "year"), (4, "tempo_bpm")}
     conflict = by_reason["duplicate_id_conflict"]
     assert "differing fields: text" in conflict["message"] and b"a different text" in conflict["payload"]
+    # duplicate messages name the user's file and line, of the losing row and of the kept one
+    docs_file = str(tmp_path / "in" / "docs.jsonl")
+    assert (conflict["file"], conflict["row"]) == (docs_file, 9) and f"kept the row at {docs_file} line 7" in conflict["message"]
     excl = pq.read_table(out / "_exclusions").to_pylist()
     assert [(e["reason"], e["dataset"]) for e in excl] == [("duplicate_row", "documents")]
+    assert excl[0]["detail"] == f"{docs_file} line 8 repeats it; kept the row at {docs_file} line 1"
     assert validate_parquet(out / "documents", get_schema("documents")) == []
     assert validate_parquet(out / "_quarantine", get_schema("quarantine")) == []
     card = (out / "documents" / "_README.md").read_text()
@@ -88,8 +93,10 @@ def test_bad_input_is_accounted_row_by_row(tmp_path):
 
 def test_missing_input_path_is_a_clear_error(tmp_path):
     cfg = _config(tmp_path / "out", [{"name": "x", "dataset": "documents", "path": str(tmp_path / "nope.jsonl")}])
-    with pytest.raises(InputError, match=r"nope\.jsonl: input path does not exist"):
+    # found before any stage runs (nothing is written), naming the source and the path
+    with pytest.raises(UserError, match=r"ingest\.sources\[0\] \(x\): path .*nope\.jsonl does not exist"):
         run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
+    assert not (tmp_path / "out").exists()
 
 
 def test_corrupt_parquet_fails_or_is_quarantined_by_policy(tmp_path):
@@ -192,3 +199,23 @@ def test_spark_engine_gives_the_same_outputs(tmp_path, spark):
     sdf = spark.read.parquet(str(docs))
     assert sdf.count() == n == local.results[-1].manifest["datasets"]["documents"]
     assert dict(sdf.dtypes)["created_at"] == "timestamp"
+
+
+def test_duplicates_in_later_splits_name_the_files_lines(tmp_path):
+    """A JSONL file cut into byte splits numbers its rows per split; messages still give file lines."""
+    d = tmp_path / "in"
+    d.mkdir()
+    lines = [f'{{"id": "{i}", "text": "document number {i} about a song"}}' for i in range(1, 31)]
+    lines[24] = lines[2]  # line 25 repeats line 3, several splits later
+    (d / "docs.jsonl").write_text("\n".join(lines) + "\n")
+    cfg = _config(tmp_path / "out", [{"name": "x", "dataset": "documents", "path": str(d / "docs.jsonl")}],
+                  split_bytes=256)  # fmt: skip
+    report = run_corpus(cfg, engine=LocalEngine(), stages=("ingest",))
+    assert len(report.results[-1].manifest["inputs"]) == 1 and report.results[-1].manifest["dropped"] == {"duplicate_row": 1}
+    excl = pq.read_table(tmp_path / "out" / "ingest" / "_exclusions").to_pylist()
+    f = str(d / "docs.jsonl")
+    assert excl[0]["detail"] == f"{f} line 25 repeats it; kept the row at {f} line 3"
+    # the provenance parts stay aligned with the data parts after the duplicate is removed
+    for part in sorted((tmp_path / "out" / "ingest" / "documents").glob("part-*.parquet")):
+        prov = tmp_path / "out" / "ingest" / "_provenance" / "documents" / part.name
+        assert pq.read_metadata(prov).num_rows == pq.read_metadata(part).num_rows

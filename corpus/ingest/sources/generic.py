@@ -146,8 +146,11 @@ class GenericAdapter(SourceAdapter):
             if link:
                 values = _link_foreign_keys(dataset, values, ctx)
             out = builder.build(values, unit.path, raw.row, raw.payload if raw.payload is not None else values)
-            if base is not None and isinstance(out, Reject):
-                out.row = base() + raw.row
+            if base is not None:
+                if isinstance(out, Reject):
+                    out.row = base() + raw.row
+                else:  # accepted rows keep the split-relative number; resolved only when a message needs it
+                    out.row_base = base.offset
             yield out
 
 
