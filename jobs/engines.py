@@ -259,9 +259,9 @@ def spark_session(cfg: SparkConfig, workers: int | None = None, scratch_dir: Pat
         # file instead of the terminal; SparkContext then uses this gateway
         from pyspark.java_gateway import launch_gateway  # noqa: PLC0415
 
-        sink = open(log_file, "ab") if log_file is not None else open(os.devnull, "wb")  # noqa: SIM115
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        sink = open(log_file, "ab") if log_file is not None else open(os.devnull, "wb")  # noqa: SIM115
         with sink:
             gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
         SparkContext._gateway = gateway

@@ -186,10 +186,14 @@ class RefineStage(Stage):
         pii_labels: Counter[str] = Counter()
         pf = pq.ParquetFile(part)
         with pq.ParquetWriter(tmp, schema, **PARQUET_WRITE_OPTIONS) as writer:
-            for batch in pf.iter_batches(batch_size=self.cfg.batch_rows, columns=[key, "source", "text"]):
+            # a language the source declares (documents' `lang`) beats detection, which is unreliable on short text
+            declared = "lang" in pf.schema_arrow.names
+            columns = [key, "source", "text"] + (["lang"] if declared else [])
+            for batch in pf.iter_batches(batch_size=self.cfg.batch_rows, columns=columns):
                 ids = batch.column(key).to_pylist()
                 sources = batch.column("source").to_pylist()
-                cleaned = cleaner.clean_batch(batch.column("text").to_pylist())
+                cleaned = cleaner.clean_batch(batch.column("text").to_pylist(),
+                                              batch.column("lang").to_pylist() if declared else None)
                 texts = [c.text for c in cleaned]
                 scores = classifier.score(texts)
                 masked = masker.mask_batch(texts)

@@ -33,8 +33,8 @@ def music_articles(shared: Path, n: int = N_ARTICLES) -> list[dict]:
 
 
 def write_user_data(root: Path, shared: Path, *, unknown_file: bool = True, bad_rows: bool = True) -> Path:
-    """Write the folder; returns it. With `bad_rows`, one event has feedback `teleport` (not in the contract)
-    and one comment has a number for its text."""
+    """Write the folder; returns it. With `bad_rows`, one event has feedback `teleport` (not in the contract),
+    one names a song the catalog lacks, and one comment has a number for its text."""
     root.mkdir(parents=True, exist_ok=True)
     with (root / "documents.jsonl").open("w", encoding="utf-8") as f:
         for a in music_articles(shared):
@@ -54,6 +54,8 @@ def write_user_data(root: Path, shared: Path, *, unknown_file: bool = True, bad_
     if bad_rows:
         events.append({"id": "u1-bad", "user_id": "u1", "ts": "2024-03-01T18:00:00Z", "item_type": "song",
                        "item_id": "1", "feedback": "teleport"})
+        events.append({"id": "u2-unknown", "user_id": "u2", "ts": "2024-03-02T19:00:00Z", "item_type": "song",
+                       "item_id": "77", "feedback": "play", "value": 180.0})  # a song the catalog lacks
     (root / "behavior_events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     comments = [
         {"id": "c1", "user_id": "u1", "item_type": "song", "item_id": "1", "text": "The operatic middle section still gives me chills every single time."},
