@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import RunConfig, expand_path
-from jobs.errors import UserError
 from jobs.engines import SCRATCH, DatatroveEngine, LocalEngine, SparkEngine, spark_session, stop_spark
+from jobs.errors import UserError
 from jobs.stage import Engine, StageResult, read_manifest, run_stage
 from jobs.stages.behavior import BehaviorStage
 from jobs.stages.dedup import DedupStage

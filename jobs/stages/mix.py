@@ -31,7 +31,15 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from corpus.behavior.interleave import approx_tokens
-from corpus.mix.budget import KEEP_ALL, RULES, SEED_BUDGETS, TOTAL_TOKENS, expected_copies, group_targets, whole_copies
+from corpus.mix.budget import (
+    KEEP_ALL,
+    RULES,
+    SEED_BUDGETS,
+    TOTAL_TOKENS,
+    expected_copies,
+    group_targets,
+    whole_copies,
+)
 from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
 from jobs.stage import SourceTally, Stage, StageCounts
 

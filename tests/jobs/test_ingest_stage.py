@@ -12,9 +12,9 @@ import pytest
 
 import corpus.ingest.op as op_module
 from corpus.ingest.readers import InputError
-from jobs.errors import UserError
 from jobs.config import RunConfig
 from jobs.engines import DatatroveEngine, LocalEngine
+from jobs.errors import UserError
 from jobs.run import run_corpus
 from schemas import SchemaVersionError, get_schema, validate_parquet
 from schemas.spec import META_NAME, META_VERSION
