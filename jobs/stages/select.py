@@ -79,6 +79,9 @@ class SelectConfig(BaseModel):
     quality: dict[str, dict[str, tuple[float | None, float | None]]] = Field(
         default_factory=lambda: {"documents": DOCUMENT_QUALITY, "comments": COMMENT_QUALITY}
     )
+    # sources whose rows are held to their own bounds instead of their dataset's, e.g. short user requests
+    # (a 12-word question fails Gopher's 20-word minimum, and n-gram fractions of 12 words say nothing)
+    source_quality: dict[str, dict[str, tuple[float | None, float | None]]] = Field(default_factory=dict)
     domain: DomainWeightConfig = DomainWeightConfig()
     # datasets whose rows are weighted by the domain classifier; comments on a music platform's own
     # items are in-domain by construction (and far shorter than what the classifier was trained on)
@@ -105,7 +108,8 @@ def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None)
     if (row["lang_score"] or 0.0) < min_score:
         return "lang_score_low", f"lang_score={row['lang_score']:.3f} < {min_score}"
     quality = dict(row["quality"] or [])
-    for name, (lo, hi) in cfg.quality.get(row["dataset"], {}).items():
+    bounds = cfg.source_quality.get(row["source"]) or cfg.quality.get(row["dataset"], {})
+    for name, (lo, hi) in bounds.items():
         v = quality.get(name)
         if v is None:
             continue

@@ -119,3 +119,16 @@ def test_spark_run_gives_the_same_outputs_for_every_stage(demo, tmp_path, spark)
         # compare with the manifests of the fixture's own run: a later test re-runs select in its folder
         b = json.loads((spark_out / stage / "_manifest.json").read_text())["outputs"]
         assert results[stage].manifest["outputs"] == b, stage
+
+
+def test_source_quality_bounds_replace_the_datasets_for_short_requests():
+    from jobs.stages.select import SelectConfig, decide
+
+    row = {"doc_id": "r1", "source": "reddit", "dataset": "documents", "text": "Songs like Bohemian Rhapsody but newer?",
+           "lang": "en", "lang_score": 1.0, "domain_score": 0.9,
+           "quality": [("n_words", 6.0), ("top_2_gram_char_frac", 0.4), ("dup_line_frac", 0.0)]}  # fmt: skip
+    assert decide(row, 1.0, SelectConfig())[0] == "quality:n_words_low"
+    cfg = SelectConfig(source_quality={"reddit": {"n_words": (3, None), "dup_line_frac": (None, 0.5)}})
+    assert decide(row, 1.0, cfg) == (None, "")
+    assert decide({**row, "source": "web"}, 1.0, cfg)[0] == "quality:n_words_low"  # other sources keep their bounds
+    assert decide({**row, "quality": [("n_words", 2.0)]}, 1.0, cfg)[0] == "quality:n_words_low"

@@ -40,7 +40,7 @@ def test_curriculum_stages_on_real_data_in_spark(tmp_path, shared_data, spark):
     from jobs.engines import LocalEngine, SparkEngine
 
     names = ("lastfm_hetrec2011", "spotify_songs_tidytuesday_2020", "grammy_awards", "billboard_year_end_hot100",
-             "musiccaps")  # fmt: skip
+             "musiccaps", "wikitext2_raw", "music_reco_ner_deezer", "music_reco_intent_deezer")  # fmt: skip
     base = load_config("configs/shared_data.yaml")
     sources = [s.model_dump() for s in base.ingest.sources if s.name in names]
     cfg = load_config("configs/shared_data.yaml", {"out": str(tmp_path / "out"), "ingest.sources": sources})
@@ -58,3 +58,31 @@ def test_curriculum_stages_on_real_data_in_spark(tmp_path, shared_data, spark):
     groups = {(r["stage"], orjson.loads(r["metadata"])["mix_group"]) for r in pads.dataset(
         tmp_path / "out" / "mix" / "training_documents").to_table(columns=["stage", "metadata"]).to_pylist()}  # fmt: skip
     assert {(1, "metadata"), (1, "lyric_descriptions"), (2, "playlists"), (2, "relations"), (3, "user_context")} <= groups
+    out = tmp_path / "out"
+    # the text that reaches training is clean: no WikiText tokenization artifacts, no mojibake, no one-line
+    # "X is an artist." documents
+    import re
+
+    for folder in ("knowledge", "mix"):
+        docs = pads.dataset(out / folder / "training_documents").to_table(columns=["source", "text"]).to_pylist()
+        wiki = [d["text"] for d in docs if d["source"] == "wikitext2_raw"]
+        assert wiki and not any(re.search(r"@[-,.]@| [,.;:] |\( | \)", t) for t in wiki), folder
+        assert not [d["text"][:80] for d in docs if re.search("[ÃÂ][\u0080-\u00bf]", d["text"])], folder
+        assert not [d["text"] for d in docs if re.fullmatch(r"[^\n]{1,80} is an artist\.", d["text"])], folder
+    grammy = " ".join(r["text"] for r in pads.dataset(out / "knowledge" / "training_documents").to_table(
+        columns=["source", "text"]).to_pylist() if r["source"] == "grammy_awards")  # fmt: skip
+    assert "Bartók" in grammy and "BartÃ³k" not in grammy
+    # short Reddit requests are English: kept as `en`, never dropped for their language
+    refined = pads.dataset(out / "refine" / "documents").to_table(columns=["source", "lang"]).to_pylist()
+    reddit = [r["lang"] for r in refined if r["source"].startswith("music_reco_")]
+    assert len(reddit) > 4000 and sum(lang == "en" for lang in reddit) / len(reddit) >= 0.99
+    select = orjson.loads((out / "select" / "_manifest.json").read_bytes())["by_source"]
+    for src in ("music_reco_ner_deezer", "music_reco_intent_deezer"):  # before: 959 of 4,842 dropped for language
+        lang_drops = sum(n for k, n in select[src]["dropped"].items() if k.startswith("lang_"))
+        assert lang_drops <= 0.001 * select[src]["rows_in"], select[src]
+        # and the short requests pass select's bounds for short text (configs/shared_data.yaml source_quality)
+        assert "quality:n_words_low" not in select[src]["dropped"] and select[src]["rows_out"] > 1000, select[src]
+    # the mix cuts nothing without a total (rule keep_all), and every manifest counts every source
+    assert m["mix"]["dropped"] == {} and m["mix"]["rows_in"] == m["mix"]["rows_out"]
+    for stage, man in m.items():
+        assert sum(s["rows_in"] for s in man["by_source"].values()) == man["rows_in"], stage
