@@ -312,14 +312,18 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger(name).setLevel(logging.WARNING)
     handlers = {"run": cmd_run, "sample": cmd_sample, "validate": cmd_validate, "schemas": cmd_schemas,
                 "sources": cmd_sources, "classifier": cmd_classifier, "blends": cmd_blends}
+    from corpus.ingest.readers import InputError  # noqa: PLC0415
     from jobs.errors import UserError  # noqa: PLC0415
+    from schemas import SchemaVersionError  # noqa: PLC0415
 
     try:
         return handlers[args.command](args)
-    except UserError as e:
+    except (UserError, InputError, SchemaVersionError) as e:  # the user's config or files: no traceback
         if args.verbose:
             logging.getLogger("music_corpus").exception("user error")
-        print(f"error: {e}", file=sys.stderr)
+        hint = ("\n  (a source with `on_bad_file: quarantine` records a file it cannot read in ingest/_quarantine "
+                "and goes on)") if isinstance(e, InputError) else ""
+        print(f"error: {e}{hint}", file=sys.stderr)
         return 2
 
 

@@ -138,6 +138,16 @@ def test_unknown_stage_and_config_typo_are_named_with_a_suggestion(tmp_path):
     assert p.returncode == 2 and "Traceback" in p.stderr  # -v keeps the traceback for a bug report
 
 
+def test_an_unreadable_input_file_is_one_clear_message(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "songs.csv").write_text("")  # no header line
+    (d / "documents.jsonl").write_text('{"text": "a review of Intro"}\n')
+    p = cli("run", "--input", str(d), "--out", str(tmp_path / "o"), "--stages", "ingest", timeout=120)
+    assert p.returncode == 2 and f"{d / 'songs.csv'}: file is empty; expected a header line" in p.stderr
+    assert "on_bad_file: quarantine" in p.stderr and "Traceback" not in p.stderr
+
+
 # 6. contract enforcement
 def test_values_outside_the_contract_are_quarantined(user_run):
     _, _, out, _ = user_run
