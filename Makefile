@@ -1,5 +1,5 @@
 # Every target sets up its own environment: a .venv with Python 3.11 and the pinned packages.
-# Variables: CONFIG=run.yaml  INPUT=dir  OUT=dir  ENGINE=datatrove|spark|inline  WORKERS=N  PYTEST_ARGS=...
+# Variables: CONFIG=run.yaml  INPUT=dir  OUT=dir  ENGINE=datatrove|spark|inline  WORKERS=N  ALLOW_UNKNOWN=1  PYTEST_ARGS=...
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -10,15 +10,17 @@ INPUT  ?=
 OUT    ?=
 ENGINE ?=
 WORKERS ?=
+ALLOW_UNKNOWN ?=
 PYTEST_ARGS ?=
 
 RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $(if $(OUT),--out $(OUT)) \
-            $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS))
+            $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
+            $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
 .PHONY: corpus test bench lint check-python check-java venv clean spark-package help
 
 help:
-	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=)"
+	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
 	@echo "make lint     ruff over the code"

@@ -93,7 +93,7 @@ def _input_sources(root: Path, allow_unknown: bool = False) -> tuple[list[dict],
             f"reads: {', '.join(unknown[:20])}{' ...' if len(unknown) > 20 else ''}.\n"
             f"  Name each folder or file after a dataset ({accepted}) with a {'/'.join(DATA_SUFFIXES)} extension "
             "(files directly inside the dataset folder), move the others out, or pass --allow-unknown-inputs "
-            "to go on without them (they are then listed in the ingest manifest)."
+            "(make corpus ... ALLOW_UNKNOWN=1) to go on without them (they are then listed in the ingest manifest)."
         )
     if unknown:
         logging.getLogger("music_corpus").warning(

@@ -108,7 +108,7 @@ def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None)
     if (row["lang_score"] or 0.0) < min_score:
         return "lang_score_low", f"lang_score={row['lang_score']:.3f} < {min_score}"
     quality = dict(row["quality"] or [])
-    bounds = cfg.source_quality.get(row["source"]) or cfg.quality.get(row["dataset"], {})
+    bounds = cfg.source_quality.get(row.get("source")) or cfg.quality.get(row["dataset"], {})
     for name, (lo, hi) in bounds.items():
         v = quality.get(name)
         if v is None:
