@@ -134,11 +134,14 @@ def measure(shared: Path) -> dict[str, dict[str, float]]:
     return figures
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=None, help="shared data dir (default: ../shared/data)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     shared = args.shared or shared_data_dir()
+    if not (shared / "music_reco_ner_deezer").exists():
+        print(f"[langid] skipped: no shared data at {shared}")
+        return {}
     n = len(reddit_requests(shared))
     figures = measure(shared)
     print(f"Reddit requests: {n:,} (all English); short text = fewer than {LangIdConfig().short_text_letters} letters")
@@ -152,6 +155,7 @@ def main() -> None:
     wrong = [(lang, t, ident.identify(t)) for lang, ts in OTHER_LANGUAGES.items() for t in ts]
     wrong = [w for w in wrong if w[0] != w[2][0]]
     print("other-language sentences not kept (after):", wrong or "none")
+    return {"langid_short_text": {**figures, "other_language_errors": len(wrong)}}
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from benchmarks import (
     behavior_bench,
     dedup_bench,
     ingest_bench,
+    langid_short_text,
     linking_eval,
     refine_bench,
     relations_bench,
@@ -32,6 +33,7 @@ def main() -> None:
     report.update(dedup_bench.main(["--sizes", os.environ.get("DEDUP_BENCH_SIZES", "1GB,4GB")]))
     report.update(behavior_bench.main([]))  # BEHAVIOR_BENCH_SIZES, default demo,demo_x4,lastfm
     report.update(relations_bench.main([]))  # RELATIONS_BENCH_SIZES, default lastfm,spotify_x2,spotify_x8
+    report.update(langid_short_text.main([]))  # short-text language on the Reddit requests, before/after
     report.update(linking_eval.main([]))  # entity-link precision on the Deezer gold
     report.update(shard_bench.main([]))  # Qwen3 shards vs raw encode_batch and datatrove, >= 100 MB
     out = ROOT / "bench_out"
