@@ -79,11 +79,11 @@ def _input_sources(root: Path, allow_unknown: bool = False) -> tuple[list[dict],
             unknown.append(name + ("/" if entry.is_dir() else ""))
             continue
         if entry.is_dir():  # files a dataset folder holds that no reader takes are unrecognised too
-            for f in sorted(entry.rglob("*")):
+            for f in sorted(x for x in entry.rglob("*") if x.is_file()):
                 rel = f.relative_to(root).as_posix()
                 if any(part.startswith((".", "_")) for part in f.relative_to(entry).parts):
-                    ignored.append({"path": rel, "reason": "hidden"}) if f.is_file() else None
-                elif f.is_file() and (f.suffix.lower() not in DATA_SUFFIXES or f.parent != entry):
+                    ignored.append({"path": rel, "reason": "hidden"})
+                elif f.suffix.lower() not in DATA_SUFFIXES or f.parent != entry:
                     unknown.append(rel)
         sources.append({"name": root.resolve().name or "input", "dataset": dataset, "path": str(entry)})
     accepted = ", ".join(sorted(RAW_DATASETS))

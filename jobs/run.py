@@ -186,18 +186,19 @@ def _source_problems(cfg: RunConfig, sample_ready: bool) -> list[str]:
 
 
 def _dedup_problems(cfg: RunConfig) -> list[str]:
-    from jobs.stages.dedup import INDEX_META, _expand  # noqa: PLC0415
+    from jobs.stages.dedup import INDEX_META  # noqa: PLC0415
+
+    def path(p: str) -> Path:
+        return Path(expand_path(p, Path(cfg.out) / "sample"))
 
     problems = []
-    if cfg.dedup.previous_index:
-        p = _expand(cfg.dedup.previous_index)
-        if not (p / INDEX_META).is_file():
-            problems.append(f"dedup.previous_index: {p} is not a dedup index (no {INDEX_META}); point it at the "
-                            "`dedup/_index` folder of an earlier run")
+    if cfg.dedup.previous_index and not (path(cfg.dedup.previous_index) / INDEX_META).is_file():
+        problems.append(f"dedup.previous_index: {path(cfg.dedup.previous_index)} is not a dedup index (no "
+                        f"{INDEX_META}); point it at the `dedup/_index` folder of an earlier run")
     if cfg.dedup.decontam.enabled:
         for f in cfg.dedup.decontam.files:
-            if not f.optional and not _expand(f.path).is_file():
-                problems.append(f"dedup.decontam.files: {_expand(f.path)} not found (set optional: true to skip it)")
+            if not f.optional and not path(f.path).is_file():
+                problems.append(f"dedup.decontam.files: {path(f.path)} not found (set optional: true to skip it)")
     return problems
 
 

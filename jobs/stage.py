@@ -206,7 +206,7 @@ class Stage(ABC):
         """What runs where, for the log line at the stage's start."""
         return f"{n_tasks} task(s) on {engine.name}"
 
-    def after_skip(self, final_dir: Path, log: Callable[[str], None]) -> None:  # noqa: B027  (optional hook)
+    def after_skip(self, final_dir: Path) -> None:  # noqa: B027  (optional hook)
         """Called when the committed output is up to date (e.g. to warn that it was moved)."""
 
 
@@ -326,7 +326,7 @@ def run_stage(
             shutil.rmtree(stale, ignore_errors=True)
     if not force and current and current.get("status") == "complete" and current.get("fingerprint") == fp:
         log(f"{stage.name}: up to date (fingerprint {fp[:12]}), skipped")
-        stage.after_skip(final_dir, log)
+        stage.after_skip(final_dir)
         return StageResult(stage.name, "skipped", current, final_dir)
     if force and work_dir.exists():
         shutil.rmtree(work_dir)

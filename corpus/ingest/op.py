@@ -125,8 +125,7 @@ def repaired_counts(ctx: IngestContext) -> dict[str, int]:
     """Repaired string values per `dataset.column`, summed over the task's record builders."""
     counts = {
         f"{dataset}.{column}": n
-        # the context owns one builder per dataset and has no public accessor for them
-        for dataset, builder in ctx._builders.items()  # noqa: SLF001
+        for dataset, builder in ctx.builders().items()
         for column, n in builder.repaired.items()
         if n
     }

@@ -267,8 +267,10 @@ class BehaviorStage(Stage):
         dropped_rows = np.flatnonzero(prepared.reason_codes >= 0)
         cols = {c: events.column(c).take(pa.array(dropped_rows, pa.int64())).to_pylist()
                 for c in ("event_id", "user_id", "source", "ts", "item_type", "item_id", "feedback")}  # fmt: skip
-        repeated_ids = {k for k, n in Counter(events.column("event_id").to_pylist()).items() if n > 1 and k is not None}
         reasons = [DROP_REASONS[c] for c in prepared.reason_codes[dropped_rows]]
+        repeated_ids: set[str] = set()
+        if "duplicate_event" in reasons:  # a pass over the bucket's ids only when a duplicate needs explaining
+            repeated_ids = {k for k, n in Counter(events.column("event_id").to_pylist()).items() if n > 1 and k is not None}
         too_few = Counter(u for u, r in zip(cols["user_id"], reasons, strict=True) if r == "user_too_few_events")
         out = []
         for j, row in enumerate(dropped_rows.tolist()):
@@ -292,6 +294,8 @@ class BehaviorStage(Stage):
                           f"than min_events_per_user {bcfg.min_events_per_user}")
             out.append({"id": r["event_id"] or f"row {row}", "stage": self.name, "dataset": "behavior_events",
                         "source": r["source"] or "unknown", "reason": reason, "detail": detail})
+        if not interleave_drops:
+            return out
         src = dict(zip(events.column("event_id").to_pylist(), events.column("source").to_pylist(), strict=True))
         out += [{"id": eid, "stage": self.name, "dataset": "behavior_events", "source": src.get(eid) or "unknown",
                  "reason": reason, "detail": detail} for eid, reason, detail in interleave_drops]  # fmt: skip

@@ -109,7 +109,7 @@ class ShardsStage(Stage):
         tok = self.tokenizer_path()
         return self.parts + (sorted(f for f in tok.iterdir() if f.is_file()) if tok else [])
 
-    def after_skip(self, final_dir: Path, log) -> None:
+    def after_skip(self, final_dir: Path) -> None:
         from tokenizer.blend import blend_root  # noqa: PLC0415
 
         root = blend_root(final_dir / BLEND_DIR)

@@ -75,6 +75,10 @@ class IngestContext:
             b = self._builders[dataset] = RecordBuilder(dataset, self.source, self.limits)
         return b
 
+    def builders(self) -> dict[str, RecordBuilder]:
+        """The record builders made so far, by dataset (their `repaired` counters, for the task's stats)."""
+        return dict(self._builders)
+
     def build(self, dataset: str, raw: Mapping, file: str, row: int | None, payload: object = None, primary: bool = True):
         return self.builder(dataset).build(raw, file, row, payload, primary)
 
