@@ -56,10 +56,15 @@ class LoadedTokenizer:
     byte_level: bool = True  # every string maps to tokens (byte-level BPE or byte fallback)
     unk_id: int | None = None  # the model's unknown-token id, when it has one
     fingerprint: str = field(default="")
+    # the eos_token of the tokenizer as it was given (Qwen3: <|im_end|>, the chat turn end); `save` writes
+    # the EOD as eos_token, and this keeps the original for chat use (SFT, export)
+    original_eos_token: str | None = None
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
             self.fingerprint = tokenizer_fingerprint(self.tokenizer, self.eod_id)
+        if self.original_eos_token is None:
+            self.original_eos_token = getattr(self.tokenizer, "eos_token", None)
 
     @property
     def backend(self):
@@ -136,13 +141,25 @@ class LoadedTokenizer:
             "added_token_ids": [int(i) for i in self.tokenizer.convert_tokens_to_ids(list(self.added_tokens))],
             "byte_level": self.byte_level,
             "unk_id": self.unk_id,
+            "original_eos_token": self.original_eos_token,
         }
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write the extended tokenizer (`save_pretrained`) and `tokenizer_meta.json` to `out_dir`."""
+        """Write the extended tokenizer (`save_pretrained`) and `tokenizer_meta.json` to `out_dir`.
+
+        The saved copy's `eos_token` is the EOD (`<|endoftext|>` for Qwen3, not its chat `<|im_end|>`):
+        Megatron-LM's `HuggingFaceTokenizer` takes its EOD (`preprocess_data.py --append-eod`, GPTDataset's
+        `--eod-mask-loss` and resets) from `eos_token`, so a Megatron user of this folder gets the separator
+        the shards hold. The original eos is in the meta file (`original_eos_token`); this object is unchanged.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.save_pretrained(str(out))
+        eos = self.tokenizer.eos_token
+        self.tokenizer.eos_token = self.eod_token
+        try:
+            self.tokenizer.save_pretrained(str(out))
+        finally:
+            self.tokenizer.eos_token = eos
         (out / META_FILE).write_text(json.dumps(self.meta(), indent=2) + "\n", encoding="utf-8")
         return out
 
@@ -240,7 +257,8 @@ def load_tokenizer(
     _set_bpe_cache(tok, bpe_cache_capacity)
     byte_level, unk_id = _model_facts(tok.backend_tokenizer)
     name = saved.get("name", Path(path).name)
-    return LoadedTokenizer(tok, name, eod_id, eod_token, base, len(tok), added, byte_level, unk_id)
+    return LoadedTokenizer(tok, name, eod_id, eod_token, base, len(tok), added, byte_level, unk_id,
+                           original_eos_token=saved.get("original_eos_token", tok.eos_token))  # fmt: skip
 
 
 def wrap_backend(backend, name: str, eod_token: str = EOD_TOKEN, unk_token: str | None = None) -> LoadedTokenizer:

@@ -137,3 +137,23 @@ def test_train_bpe_is_deterministic_and_has_domain_tokens(shared_data):
 def test_load_refuses_a_directory_without_a_tokenizer(tmp_path):
     with pytest.raises((OSError, ValueError)):
         load_tokenizer(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["demo-bpe", "qwen3"])
+def test_saved_tokenizer_eos_is_the_shards_eod(name, tmp_path):
+    """Megatron-LM's HuggingFaceTokenizer takes the EOD from eos_token: the saved folder must name the separator the
+    shards hold (Qwen3's own eos is the chat turn end <|im_end|>, kept in the meta as original_eos_token)."""
+    from transformers import AutoTokenizer
+
+    tok = train_bpe(TEXTS * 3, vocab_size=400) if name == "demo-bpe" else load_tokenizer(_path(name))
+    original = tok.tokenizer.eos_token
+    tok.save(tmp_path / "t")
+    meta = json.loads((tmp_path / "t" / META_FILE).read_text())
+    hf = AutoTokenizer.from_pretrained(str(tmp_path / "t"))
+    assert hf.eos_token_id == meta["eod_id"] == tok.eod_id and hf.eos_token == meta["eod_token"] == "<|endoftext|>"
+    assert meta["original_eos_token"] == original == ("<|im_end|>" if name == "qwen3" else "<|endoftext|>")
+    assert tok.tokenizer.eos_token == original  # saving leaves the loaded tokenizer as it was
+    back = load_tokenizer(tmp_path / "t")
+    assert back.original_eos_token == original and back.eod_id == tok.eod_id
+    back.save(tmp_path / "again")  # a second save keeps the original, not the EOD
+    assert json.loads((tmp_path / "again" / META_FILE).read_text())["original_eos_token"] == original
