@@ -14,6 +14,7 @@ from pathlib import Path
 
 BlendEntry = tuple[str, float, int]  # (prefix, weight, tokens)
 MANIFEST = "blend_manifest.json"
+MIXED = "mixed"  # `mixed.data_args.txt` / `mixed.per_split.json`: every curriculum stage in one blend
 
 
 def _weight(w: float) -> str:
@@ -68,8 +69,9 @@ def write_blend_files(
     root: str | Path | None = None,
 ) -> dict:
     """Per curriculum stage N: `stageN.data_args.txt` ("weight prefix" lines, for `--data-args-path`) and
-    `stageN.per_split.json` (for `--per-split-data-args-path`), weights normalized per stage; plus
-    `blend_manifest.json` with the tokens per prefix. Returns the manifest.
+    `stageN.per_split.json` (for `--per-split-data-args-path`), weights normalized per stage; `mixed.*`, one
+    blend of every stage (a prefix's weight in its stage times the stage's share of all tokens of that split);
+    plus `blend_manifest.json` with the tokens per prefix. Returns the manifest.
 
     With `root`, prefixes are given relative to it: the manifest keeps them relative (and `root`), the blend
     files get `root/prefix`, which is what Megatron needs; `rewrite_blend_files` points them at a new root
@@ -83,30 +85,48 @@ def write_blend_files(
     def located(entries: Sequence[BlendEntry]) -> list[tuple[str, float]]:
         return [(str(Path(root) / p) if root is not None else p, w) for p, w, _ in entries]
 
-    for stage in sorted(stage_blends):
-        train, dropped = normalized(stage_blends[stage])
-        if not train:
-            raise ValueError(f"stage {stage}: no prefix with tokens and a positive weight ({dropped})")
-        valid = normalized((valid_blends or {}).get(stage, ()))[0]
-        test = normalized((test_blends or {}).get(stage, ()))[0]
+    def write(name: str, train: list[BlendEntry], valid: list[BlendEntry], test: list[BlendEntry]) -> dict:
         pairs = located(train)
-        args_file = out / f"stage{stage}.data_args.txt"
-        split_file = out / f"stage{stage}.per_split.json"
+        args_file = out / f"{name}.data_args.txt"
+        split_file = out / f"{name}.per_split.json"
         args = data_path_args(pairs)
         args_file.write_text("".join(f"{args[i]} {args[i + 1]}\n" for i in range(0, len(args), 2)), encoding="utf-8")
         split = per_split_data_args(pairs, located(valid), located(test))
         split_file.write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
-        manifest["stages"][str(stage)] = {
+        return {
             "data_args_path": args_file.name,
             "per_split_data_args_path": split_file.name,
             "tokens": sum(t for _, _, t in train),
             "prefixes": [{"prefix": p, "weight": w, "tokens": t} for p, w, t in train],
             "valid": [{"prefix": p, "weight": w, "tokens": t} for p, w, t in valid],
             "test": [{"prefix": p, "weight": w, "tokens": t} for p, w, t in test],
-            "dropped": dropped,
         }
+
+    splits: dict[str, dict[int, list[BlendEntry]]] = {"prefixes": {}, "valid": {}, "test": {}}
+    for stage in sorted(stage_blends):
+        train, dropped = normalized(stage_blends[stage])
+        if not train:
+            raise ValueError(f"stage {stage}: no prefix with tokens and a positive weight ({dropped})")
+        valid = normalized((valid_blends or {}).get(stage, ()))[0]
+        test = normalized((test_blends or {}).get(stage, ()))[0]
+        manifest["stages"][str(stage)] = {**write(f"stage{stage}", train, valid, test), "dropped": dropped}
+        for key, entries in (("prefixes", train), ("valid", valid), ("test", test)):
+            splits[key][stage] = entries
+    if stage_blends:
+        mixed = {key: _mixed(by_stage) for key, by_stage in splits.items()}
+        manifest["mixed"] = write(MIXED, mixed["prefixes"], mixed["valid"], mixed["test"])
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _mixed(by_stage: dict[int, list[BlendEntry]]) -> list[BlendEntry]:
+    """All stages' (normalized) entries as one blend: weight in the stage x the stage's share of the tokens."""
+    total = sum(t for entries in by_stage.values() for _, _, t in entries)
+    out = []
+    for _stage, entries in sorted(by_stage.items()):
+        share = sum(t for _, _, t in entries) / total if total else 0.0
+        out += [(p, w * share, t) for p, w, t in entries]
+    return out
 
 
 def blend_root(blend_dir: str | Path) -> str | None:

@@ -19,6 +19,7 @@ from tokenizer.blend import (
     per_split_data_args,
     projection,
     projection_markdown,
+    rewrite_blend_files,
     write_blend_files,
 )
 from tokenizer.load import (
@@ -226,9 +227,10 @@ def test_bytes_equal_preprocess_data(name, corpus, tmp_path, request):
 def _megatron_tokenizer(tok, tmp_path):
     from megatron.core.tokenizers import MegatronTokenizer
 
-    kwargs = {"eos_token": tok.eod_token} if tok.tokenizer.eos_token != tok.eod_token else {}
-    return MegatronTokenizer.from_pretrained(str(tok.save(tmp_path / "tok")), metadata_path={"library": "huggingface"},
-                                             **kwargs)  # fmt: skip
+    # the saved folder's eos_token is the EOD (LoadedTokenizer.save), so no eos override is needed
+    mt = MegatronTokenizer.from_pretrained(str(tok.save(tmp_path / "tok")), metadata_path={"library": "huggingface"})
+    assert mt.eod == tok.eod_id
+    return mt
 
 
 def _check_samples(blended, n: int, seq: int, shards: dict) -> int:
@@ -341,6 +343,25 @@ def test_per_split_blend_file_is_what_megatron_lm_loads(trained, corpus, tmp_pat
     shards = {p: read_shard(p) for p, _, _ in prefixes}
     _check_samples(train, 32, 16, shards)
     _check_samples(valid, 8, 16, shards)
+
+
+def test_mixed_blend_weights_each_stage_by_its_tokens(tmp_path):
+    manifest = write_blend_files(tmp_path / "blend", {1: [("s1/a", 1.0, 300), ("s1/b", 3.0, 100)], 2: [("s2/a", 1.0, 600)]},
+                                 valid_blends={1: [("s1/va", 1.0, 10)], 2: [("s2/va", 1.0, 30)]}, root=tmp_path)  # fmt: skip
+    mixed = manifest["mixed"]
+    assert mixed["tokens"] == 1000 and mixed["per_split_data_args_path"] == "mixed.per_split.json"
+    # stage 1 holds 400 of the 1,000 train tokens: its prefixes keep their in-stage weights (1/4, 3/4) x 0.4
+    assert [(e["prefix"], e["weight"]) for e in mixed["prefixes"]] == [("s1/a", pytest.approx(0.1)),
+                                                                        ("s1/b", pytest.approx(0.3)),
+                                                                        ("s2/a", pytest.approx(0.6))]  # fmt: skip
+    assert [e["weight"] for e in mixed["valid"]] == [pytest.approx(0.25), pytest.approx(0.75)] and mixed["test"] == []
+    split = json.loads((tmp_path / "blend" / "mixed.per_split.json").read_text())
+    assert split["train"][1] == str(tmp_path / "s1/a") and split["valid"][3] == str(tmp_path / "s2/va")
+    assert split["test"] is None
+    assert (tmp_path / "blend" / "mixed.data_args.txt").read_text().splitlines()[2] == f"0.6 {tmp_path / 's2/a'}"
+    assert rewrite_blend_files(tmp_path / "blend", tmp_path / "moved")["mixed"]["prefixes"][2]["prefix"] == "s2/a"
+    moved = json.loads((tmp_path / "blend" / "mixed.per_split.json").read_text())
+    assert moved["train"][5] == str((tmp_path / "moved" / "s2/a").resolve())
 
 
 # ------------------------------------------------------------------------------------------ dtype
