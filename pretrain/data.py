@@ -440,6 +440,9 @@ def build_datasets(
         data_fingerprint=_fingerprint(cfg, blends),
     )
     built = classes["Builder"](classes["MaskedGPTDataset"], sizes, is_built_on_rank or (lambda: True), config).build()
+    log.info("data %s: %s (seq_length %d, index cache %s)", cfg.blend_name, ", ".join(
+        f"{split} {len(ds):,} samples from {len(b[0])} prefix(es)" for split, ds, b in zip(SPLITS, built, blends, strict=True)
+        if ds is not None), cfg.seq_length, cache)  # fmt: skip
     return tuple(built)  # type: ignore[return-value]
 
 
