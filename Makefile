@@ -17,10 +17,11 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
             $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
             $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
-.PHONY: corpus test bench lint check-python check-java venv clean spark-package help
+.PHONY: corpus pretrain test bench lint check-python check-java venv clean spark-package help
 
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
+	@echo "make pretrain  after make corpus: the CPU demo of continued pretraining (tiny Qwen3-shaped model: general base -> HF export -> import -> curriculum stages 1-3; OUT=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
 	@echo "make lint     ruff over the code"
@@ -50,6 +51,9 @@ venv: $(STAMP)
 
 corpus: $(STAMP) check-java
 	$(PY) -m jobs run $(RUN_ARGS)
+
+pretrain: $(STAMP)
+	$(PY) -m pretrain.demo $(if $(OUT),--out $(OUT))
 
 test: $(STAMP) check-java
 	$(PY) -m pytest -q $(PYTEST_ARGS)

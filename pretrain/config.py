@@ -293,7 +293,7 @@ def _explain(err: ValidationError, source: str) -> str:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"])
         msg = e["msg"]
-        if e["type"] == "extra_forbidden":
+        if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             msg = "unknown key" + _suggest(e["loc"])
         lines.append(f"  {loc}: {msg}")
     return "\n".join(lines)

@@ -303,7 +303,7 @@ def test_two_ranks_match_one(cpt, tmp_path, layout):
     two = {tuple((k.split(":")[0], int(k.split(":")[1]))): v for k, v in json.loads((tmp_path / "losses0.json").read_text()).items()}
     assert sorted(two) == sorted(one)
     diffs = [abs(one[k] - two[k]) for k in sorted(one)]
-    print(f"{layout}: |loss diff| vs world size 1 per step: {['%.1e' % d for d in diffs]}")
+    print(f"{layout}: |loss diff| vs world size 1 per step: {[f'{d:.1e}' for d in diffs]}")
     assert diffs[0] < 1e-5 and max(diffs) < 1e-4  # the first step's forward differs by reduction order only
     r1 = json.loads((tmp_path / "one" / "s1" / "done.json").read_text())
     r2 = json.loads((tmp_path / layout / "s1" / "done.json").read_text())
