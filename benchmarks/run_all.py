@@ -20,6 +20,7 @@ from benchmarks import (
     refine_bench,
     relations_bench,
     shard_bench,
+    train_bench,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ def main() -> None:
     report.update(langid_short_text.main([]))  # short-text language on the Reddit requests, before/after
     report.update(linking_eval.main([]))  # entity-link precision on the Deezer gold
     report.update(shard_bench.main([]))  # Qwen3 shards vs raw encode_batch and datatrove, >= 100 MB
+    report.update(train_bench.main([]))  # CPU training tokens/s of the demo model vs a plain HF + PyTorch step
     out = ROOT / "bench_out"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))
