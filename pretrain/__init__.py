@@ -6,5 +6,5 @@ import warnings
 # torch.distributed.checkpoint that its ShardedTensor/load_state_dict paths are deprecated (megatron-core 0.16.1
 # uses them); neither needs the user's action, so a training run's console stays readable.
 for _message in ("Transformer Engine and Apex are not installed", "Apex is not installed", ".*DTensor instead",
-                 "`load_state_dict` is deprecated"):  # fmt: skip
+                 "`load_state_dict` is deprecated", "full scope is deprecated"):  # fmt: skip
     warnings.filterwarnings("ignore", message=_message)
