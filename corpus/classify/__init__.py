@@ -5,7 +5,8 @@ scored with `DomainClassifier.score` (P(music)) and weighted later by `score_to_
 """
 
 from corpus.classify.dataset import BuildConfig, build_training_set, default_shared_data, split_of
-from corpus.classify.evaluate import best_f1_threshold, evaluate, evaluate_on_demo, roc_auc
+from corpus.classify.evaluate import evaluate, evaluate_on_demo
+from corpus.classify.metrics import best_f1_threshold, roc_auc
 from corpus.classify.model import (
     DomainClassifier,
     ScoringConfig,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from corpus.classify.dataset import read_split
+from corpus.classify.metrics import best_f1_threshold
 from corpus.classify.text import TextPrepConfig, jieba_available, prepare_text
 
 log = logging.getLogger(__name__)
@@ -330,8 +331,6 @@ class DomainClassifier:
 def train_classifier(train_path: str | Path, model_dir: str | Path, valid_path: str | Path | None = None,
                      prep: TextPrepConfig | None = None, **hyperparams: Any) -> DomainClassifier:
     """Train, pick the F1-maximising threshold on `valid_path` (if given), save to `model_dir`."""
-    from corpus.classify.evaluate import best_f1_threshold
-
     clf = DomainClassifier(prep=prep).train(train_path, **hyperparams)
     if valid_path is not None:
         rows = read_split(valid_path)

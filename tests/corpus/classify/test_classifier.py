@@ -21,7 +21,7 @@ from corpus.classify import (
     split_of,
 )
 from corpus.classify.dataset import clean_label_noise, read_split
-from corpus.classify.evaluate import best_f1_threshold, prf
+from corpus.classify.metrics import best_f1_threshold, prf
 from corpus.classify.sources import OTHER, Example, wikitext_articles
 from tests.corpus.classify.conftest import SHARED_DATA, needs_data
 
