@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,7 +305,3 @@ def read_parquet(path: Path, first_group: int = 0, last_group: int | None = None
                 yield RawRow(row_no, None, values=values)
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"{path}: corrupt Parquet data after row {row_no} ({e}). Replace the file.") from e
-
-
-def file_size(path: Path) -> int:
-    return os.stat(path).st_size

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -952,8 +952,3 @@ def generate_chunk(cfg: SampleConfig, cat: Catalog, chunk: int) -> DocChunk:
 
 def n_chunks(cfg: SampleConfig) -> int:
     return -(-cfg.n_documents // cfg.doc_chunk)
-
-
-def iter_chunks(cfg: SampleConfig, cat: Catalog) -> Iterator[DocChunk]:
-    for c in range(n_chunks(cfg)):
-        yield generate_chunk(cfg, cat, c)

@@ -8,7 +8,7 @@ unrelated documents share few word 5-grams.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 
 # A compiled frame is a tuple of parts: a literal `str`, a `Slot`, a `Lits` (literal alternatives) or a
@@ -90,23 +90,6 @@ def compile_frame(s: str) -> Frame:
 @cache
 def compile_frames(frames: tuple[str, ...]) -> tuple[Frame, ...]:
     return tuple(compile_frame(f) for f in frames)
-
-
-def slot_names(frames: Iterable[str]) -> set[str]:
-    """All slot names used by `frames` (for tests that every slot has a value)."""
-    out: set[str] = set()
-
-    def walk(parts: Iterable) -> None:
-        for p in parts:
-            if isinstance(p, Slot):
-                out.add(p.name)
-            elif isinstance(p, tuple) and not isinstance(p, Lits):
-                for alt in p:
-                    walk(alt)
-
-    for f in frames:
-        walk(compile_frame(f))
-    return out
 
 
 def _fill(parts: Frame, local: Mapping, glob: Mapping, rng: random.Random, out: list[str]) -> None:
