@@ -28,10 +28,10 @@ import pyarrow.dataset as pads
 from corpus.behavior.events import BehaviorConfig, prepare_user_events
 from corpus.behavior.interleave import interleave_user, render_profile
 from jobs.config import load_config, shared_data_dir
-from jobs.engines import LocalEngine
+from jobs.engines import InlineEngine, LocalEngine
 from jobs.outputs import write_table
 from jobs.run import run_corpus
-from jobs.stage import InlineEngine, run_stage
+from jobs.stage import run_stage
 from jobs.stages.behavior import BehaviorStage, BehaviorStageConfig, catalog_item_texts
 
 DEFAULT_SIZES = "demo,demo_x4,lastfm"

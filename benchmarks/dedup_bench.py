@@ -341,7 +341,7 @@ def _run_spark_dedup(refine_dir: Path, out: Path, workers: int) -> dict:
         SparkConfig(master=f"local[{workers}]", conf={"spark.driver.memory": "2g"}), workers
     )
     t0 = time.perf_counter()
-    stage = DedupStage(DedupConfig(datasets=("documents",)), refine_dir, engine=SparkEngine(spark))
+    stage = DedupStage(DedupConfig(datasets=("documents",)), refine_dir)
     res = run_stage(stage, out, SparkEngine(spark), force=True)
     wall = time.perf_counter() - t0
     stop_spark(spark)

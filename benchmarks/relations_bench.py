@@ -1,4 +1,4 @@
-"""Item-relations benchmark: Spark co-occurrence relations (`jobs.spark.relations`) at growing input sizes.
+"""Item-relations benchmark: Spark co-occurrence relations (`jobs.spark.lib.relations`) at growing input sizes.
 
     python -m benchmarks.relations_bench [--sizes lastfm,spotify_x2,spotify_x8] [--repeats 1] [--top-k 10]
 
@@ -76,7 +76,7 @@ def parquet_rows(folder: Path) -> int:
 
 def time_relations(spark, baskets_dir: Path, out_dir: Path, cfg) -> tuple[float, int]:
     """Wall seconds to read the baskets, compute the relations and write them; rows from the written footers."""
-    from jobs.spark.relations import compute_item_relations
+    from jobs.spark.lib.relations import compute_item_relations
 
     shutil.rmtree(out_dir, ignore_errors=True)
     t0 = time.perf_counter()
@@ -87,7 +87,7 @@ def time_relations(spark, baskets_dir: Path, out_dir: Path, cfg) -> tuple[float,
 
 
 def bench_size(spark, shared: Path, name: str, cfg, repeats: int) -> dict:
-    from jobs.spark.relations import basket_stats
+    from jobs.spark.lib.relations import basket_stats
 
     root = OUT / name
     baskets_dir = root / "baskets"
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     from jobs.config import SparkConfig, shared_data_dir
     from jobs.engines import spark_session, stop_spark
-    from jobs.spark.relations import RelationsConfig
+    from jobs.spark.lib.relations import RelationsConfig
 
     shared = shared_data_dir()
     if not shared.exists():

@@ -335,9 +335,9 @@ def main(argv: list[str] | None = None) -> dict:
 def unique_text_check(shared: Path, tok_path: str) -> dict:
     """The word cache's gain without repeated input: every real text once (C4, OpenWebText, WikiText,
     ZIQI's Chinese questions), cold cache, against the Rust batch path; ids compared."""
-    import json  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
+    import json
+    import subprocess
+    import sys
 
     code = f"""
 import json, time, glob

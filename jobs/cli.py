@@ -64,7 +64,7 @@ def _input_sources(root: Path, allow_unknown: bool = False) -> tuple[list[dict],
     Every entry under `root` is either a dataset (`<dataset>/` or `<dataset>.<ext>`), hidden (a name starting
     with `.` or `_`, skipped as Spark and pyarrow skip them) or unrecognised: then the run stops with the list,
     unless `allow_unknown` (they are then recorded in the ingest manifest)."""
-    from jobs.errors import UserError  # noqa: PLC0415
+    from jobs.errors import UserError
 
     if not root.is_dir():
         raise UserError(f"--input {root}: not a directory; give the folder that holds your dataset files")
@@ -105,8 +105,8 @@ def _input_sources(root: Path, allow_unknown: bool = False) -> tuple[list[dict],
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from jobs.config import load_config  # noqa: PLC0415
-    from jobs.run import format_summary, parse_stages, run_corpus  # noqa: PLC0415
+    from jobs.config import load_config
+    from jobs.run import format_summary, parse_stages, run_corpus
 
     stages = parse_stages(args.stages)  # before anything is read or written
     overrides: dict = {}
@@ -133,10 +133,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_blends(args: argparse.Namespace) -> int:
     """Point a moved or copied shards folder's blend files at where it is now."""
-    from jobs.errors import UserError  # noqa: PLC0415
-    from jobs.stage import MANIFEST, file_checksum, read_manifest  # noqa: PLC0415
-    from tokenizer.blend import MANIFEST as BLEND_MANIFEST  # noqa: PLC0415
-    from tokenizer.blend import rewrite_blend_files  # noqa: PLC0415
+    from jobs.errors import UserError
+    from jobs.stage import MANIFEST, file_checksum, read_manifest
+    from tokenizer.blend import MANIFEST as BLEND_MANIFEST
+    from tokenizer.blend import rewrite_blend_files
 
     shards = Path(args.shards)
     if shards.name != "shards" and (shards / "shards").is_dir():
@@ -156,7 +156,7 @@ def cmd_blends(args: argparse.Namespace) -> int:
             if f.parent == blends and f.is_file():
                 o["bytes"], o["checksum"] = f.stat().st_size, file_checksum(f)
         tmp = shards / (MANIFEST + ".inprogress")
-        import orjson  # noqa: PLC0415
+        import orjson
 
         tmp.write_bytes(orjson.dumps(stage_manifest, option=orjson.OPT_INDENT_2))
         tmp.replace(shards / MANIFEST)
@@ -165,7 +165,7 @@ def cmd_blends(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from corpus.sample import SampleConfig, generate_sample  # noqa: PLC0415
+    from corpus.sample import SampleConfig, generate_sample
 
     if args.target_bytes:
         cfg = SampleConfig.for_target_bytes(_parse_bytes(args.target_bytes), seed=args.seed)
@@ -185,7 +185,7 @@ def _parse_bytes(s: str) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from schemas import SchemaError, get_schema, validate_parquet  # noqa: PLC0415
+    from schemas import SchemaError, get_schema, validate_parquet
 
     try:
         violations = validate_parquet(args.path, get_schema(args.dataset))
@@ -199,7 +199,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
-    from schemas import ALL_DATASETS, get_schema, render_card  # noqa: PLC0415
+    from schemas import ALL_DATASETS, get_schema, render_card
 
     if args.name:
         spec = get_schema(args.name)
@@ -211,7 +211,7 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from corpus.ingest.sources import ADAPTERS  # noqa: PLC0415
+    from corpus.ingest.sources import ADAPTERS
 
     for name, cls in sorted(ADAPTERS.items()):
         print(f"{name:<28} {', '.join(cls.datasets) if name != 'generic' else 'any raw dataset':<50} {cls.license}")
@@ -219,8 +219,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_classifier(args: argparse.Namespace) -> int:
-    from corpus.classify import DomainClassifier, build_training_set, evaluate, train_classifier  # noqa: PLC0415
-    from jobs.config import shared_data_dir  # noqa: PLC0415
+    from corpus.classify import DomainClassifier, build_training_set, evaluate, train_classifier
+    from jobs.config import shared_data_dir
 
     if args.action == "build-data":
         stats = build_training_set(args.shared or shared_data_dir(), args.data, seed=args.seed)
@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "folder where it is now (same prefixes, weights and splits).")
     p.add_argument("shards", type=Path, help="the shards folder (OUT/shards) or the run's output folder (OUT)")
 
-    from jobs.stages.refine import DEFAULT_MODEL  # noqa: PLC0415
+    from jobs.stages.refine import DEFAULT_MODEL
 
     p = sub.add_parser(
         "classifier",
@@ -312,9 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger(name).setLevel(logging.WARNING)
     handlers = {"run": cmd_run, "sample": cmd_sample, "validate": cmd_validate, "schemas": cmd_schemas,
                 "sources": cmd_sources, "classifier": cmd_classifier, "blends": cmd_blends}
-    from corpus.ingest.readers import InputError  # noqa: PLC0415
-    from jobs.errors import UserError  # noqa: PLC0415
-    from schemas import SchemaVersionError  # noqa: PLC0415
+    from corpus.ingest.readers import InputError
+    from jobs.errors import UserError
+    from schemas import SchemaVersionError
 
     try:
         return handlers[args.command](args)

@@ -13,11 +13,14 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from corpus.dedup.driver import cluster_locally
 from corpus.ingest.dedupe_ids import DupLocation, duckdb_find_duplicates
-from jobs.config import ExecutorConfig, SparkConfig
-from jobs.stage import Engine, InlineEngine, Stage
+from jobs.settings import ExecutorConfig, SparkConfig
+from jobs.stage import Engine, Stage
 
 log = logging.getLogger("music_corpus")
 SCRATCH = "_tmp"  # a run's temporary files, under its output folder
@@ -39,7 +42,7 @@ class TaskProgress:
         return len(list(d.glob("*.json"))) if d.exists() else 0
 
     def _loop(self) -> None:
-        from tqdm import tqdm  # noqa: PLC0415
+        from tqdm import tqdm
 
         with tqdm(total=self.total, desc=f"{self.stage} tasks", unit="task", leave=False, file=self._stream) as bar:
             while not self._stop.wait(0.5):
@@ -60,10 +63,49 @@ class TaskProgress:
             self._thread.join()
 
 
-class LocalEngine(InlineEngine):
-    """In-process engine (one core) with DuckDB for the duplicate-key shuffle."""
+class InlineEngine(Engine):
+    """Runs tasks one after another in this process (tests, debugging); its engine-specific steps run on
+    this node: DuckDB for the duplicate-key check, a one-pass bucketing of events, single-node
+    clustering, and a local Spark session of the stage's own for item relations."""
 
     name = "inline"
+
+    def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None:
+        for i in range(n_tasks):
+            stage.run_task(i, work_dir)
+
+    def find_duplicates(self, dataset_dir: Path, key: str) -> list[DupLocation]:
+        return duckdb_find_duplicates(dataset_dir, key)
+
+    def bucket_by_user(self, event_parts: list[Path], n_buckets: int, out: Path) -> None:
+        from jobs.stages.behavior import bucket_events_locally
+
+        bucket_events_locally(event_parts, n_buckets, out)
+
+    def cluster_duplicates(self, stage: Any, work_dir: Path) -> dict:
+        return cluster_locally(stage.cfg, stage.parts, work_dir)
+
+    @contextlib.contextmanager
+    def stage_spark(self, workers: int, out_root: Path | None = None) -> Iterator[Any]:
+        """An active session if there is one (a notebook's, a test's), else a `local[workers]` session for this
+        stage only, stopped (JVM included) when the stage ends; its local directories under `<out_root>/_tmp`."""
+        from pyspark.sql import SparkSession
+
+        if (active := SparkSession.getActiveSession()) is not None:
+            yield active
+            return
+        scratch = out_root / SCRATCH if out_root is not None else None
+        logs = out_root / "_logs" / "spark-relations.log" if out_root is not None else None
+        spark = spark_session(SparkConfig(master="local[*]", app_name="music-corpus-relations"), workers,
+                              scratch_dir=scratch, log_file=logs)  # fmt: skip
+        try:
+            yield spark
+        finally:
+            stop_spark(spark)
+
+
+class LocalEngine(InlineEngine):
+    """In-process engine (one core) with a progress line."""
 
     def __init__(self, progress: bool = False):
         self.progress = progress
@@ -71,9 +113,6 @@ class LocalEngine(InlineEngine):
     def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None:
         with TaskProgress(stage.name, work_dir, n_tasks, self.progress):
             super().run_tasks(stage, n_tasks, work_dir)
-
-    def find_duplicates(self, dataset_dir: Path, key: str) -> list[DupLocation]:
-        return duckdb_find_duplicates(dataset_dir, key)
 
 
 class DatatroveEngine(LocalEngine):
@@ -88,13 +127,13 @@ class DatatroveEngine(LocalEngine):
         self.name = f"datatrove-{executor.kind}"
 
     def build_executor(self, stage: Stage, n_tasks: int, work_dir: Path):
-        from jobs.datatrove_steps import StageTaskStep  # noqa: PLC0415
+        from jobs.datatrove_steps import StageTaskStep
 
         logs = str((self.logs_root or work_dir.parent / "_logs") / work_dir.name)
         pipeline = [StageTaskStep(stage, str(work_dir))]
         kind = self.executor.kind
         if kind == "local":
-            from datatrove.executor import LocalPipelineExecutor  # noqa: PLC0415
+            from datatrove.executor import LocalPipelineExecutor
 
             return LocalPipelineExecutor(
                 pipeline=pipeline,
@@ -105,7 +144,7 @@ class DatatroveEngine(LocalEngine):
                 start_method="fork",
             )
         if kind == "slurm":
-            from datatrove.executor import SlurmPipelineExecutor  # noqa: PLC0415
+            from datatrove.executor import SlurmPipelineExecutor
 
             s = self.executor.slurm
             if not s.partition:
@@ -123,7 +162,7 @@ class DatatroveEngine(LocalEngine):
                 env_command=s.env_command or f"source {Path(sys.prefix) / 'bin' / 'activate'}",
                 skip_completed=True,
             )
-        from datatrove.executor import RayPipelineExecutor  # noqa: PLC0415
+        from datatrove.executor import RayPipelineExecutor
 
         return RayPipelineExecutor(
             pipeline=pipeline, tasks=n_tasks, workers=self.workers, logging_dir=logs,
@@ -139,7 +178,7 @@ class DatatroveEngine(LocalEngine):
         with TaskProgress(stage.name, work_dir, n_tasks, self.progress):
             # datatrove's loguru sinks write every rank's INFO lines to stderr; keep them in a file
             # beside datatrove's own per-task logs so the console shows our progress and summary
-            from loguru import logger  # noqa: PLC0415
+            from loguru import logger
 
             with open(console_log, "a") as sink, contextlib.redirect_stderr(sink):
                 logger.remove()
@@ -197,8 +236,25 @@ class SparkEngine(Engine):
         sc.parallelize(range(n_tasks), n_tasks).mapPartitions(run_partition).collect()
         _require_all_done(stage, work_dir, n_tasks)
 
+    def bucket_by_user(self, event_parts: list[Path], n_buckets: int, out: Path) -> None:
+        from jobs.spark.lib.behavior import bucket_events
+
+        bucket_events(self.spark, event_parts, n_buckets, out)
+
+    def cluster_duplicates(self, stage: Any, work_dir: Path) -> dict:
+        from jobs.spark.lib.dedup import cluster_in_spark
+
+        return cluster_in_spark(self.spark, stage, work_dir)
+
+    @contextlib.contextmanager
+    def stage_spark(self, workers: int, out_root: Path | None = None) -> Iterator[Any]:
+        yield self.spark
+
+    def spark_description(self, workers: int) -> str:
+        return "the run's Spark session"
+
     def find_duplicates(self, dataset_dir: Path, key: str) -> list[DupLocation]:
-        from pyspark.sql import functions as F  # noqa: PLC0415
+        from pyspark.sql import functions as F
 
         files = sorted(str(f) for f in dataset_dir.glob("part-*.parquet"))
         if not files:
@@ -222,10 +278,10 @@ def spark_session(cfg: SparkConfig, workers: int | None = None, scratch_dir: Pat
     temporary files, so a killed run leaves them in its own folder (cleaned by the next run), not in the
     system temp directory. When this process starts the JVM, its console output (start-up warnings, log4j
     lines) goes to `log_file` (default: discarded below ERROR by our log4j2 settings)."""
-    import os  # noqa: PLC0415
+    import os
 
-    from pyspark import SparkConf, SparkContext  # noqa: PLC0415
-    from pyspark.sql import SparkSession  # noqa: PLC0415
+    from pyspark import SparkConf, SparkContext
+    from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -257,11 +313,11 @@ def spark_session(cfg: SparkConfig, workers: int | None = None, scratch_dir: Pat
     if SparkContext._gateway is None:
         # start the JVM ourselves so its console (start-up warnings, "Using incubator modules", log4j) goes to a
         # file instead of the terminal; SparkContext then uses this gateway
-        from pyspark.java_gateway import launch_gateway  # noqa: PLC0415
+        from pyspark.java_gateway import launch_gateway
 
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-        sink = open(log_file, "ab") if log_file is not None else open(os.devnull, "wb")  # noqa: SIM115
+        sink = open(log_file, "ab") if log_file is not None else open(os.devnull, "wb")
         with sink:
             gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
         SparkContext._gateway = gateway
@@ -274,10 +330,10 @@ def spark_session(cfg: SparkConfig, workers: int | None = None, scratch_dir: Pat
 def stop_spark(spark) -> None:
     """Stop the session and its JVM: `SparkSession.stop` alone keeps the JVM (about 1 GB) alive until the
     Python process ends."""
-    import gc  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
+    import gc
+    import subprocess
 
-    from pyspark import SparkContext  # noqa: PLC0415
+    from pyspark import SparkContext
 
     # release the Python handles of Java objects while the gateway is up: collected later, in processes
     # forked from this one (datatrove workers), they would message a closed gateway

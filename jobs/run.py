@@ -21,19 +21,10 @@ from jobs.config import RunConfig, expand_path
 from jobs.engines import SCRATCH, DatatroveEngine, LocalEngine, SparkEngine, spark_session, stop_spark
 from jobs.errors import UserError
 from jobs.stage import Engine, StageResult, read_manifest, run_stage
-from jobs.stages.behavior import BehaviorStage
-from jobs.stages.dedup import DedupStage
-from jobs.stages.ingest import IngestStage
-from jobs.stages.knowledge import KnowledgeStage
-from jobs.stages.mix import MixStage
-from jobs.stages.refine import RefineStage, read_salt
-from jobs.stages.relations import RelationsStage
-from jobs.stages.sample import SampleStage
-from jobs.stages.select import SelectStage
-from jobs.stages.shards import ShardsStage
+from jobs.stages import BY_NAME, REGISTRY, STAGES
+from jobs.stages.refine import read_salt
 
 log = logging.getLogger("music_corpus")
-STAGES = ("sample", "ingest", "refine", "dedup", "select", "behavior", "relations", "knowledge", "mix", "shards")
 DOCUMENT_STAGES = STAGES[:5]  # raw input to selected documents; the rest builds the curriculum
 
 
@@ -101,10 +92,7 @@ def parse_stages(text: str | None) -> tuple[str, ...]:
 
 def enabled_stages(cfg: RunConfig, stages: tuple[str, ...]) -> list[str]:
     """The stages of `stages` this config runs (a disabled stage, or shards without the mix, is left out)."""
-    on = {"sample": cfg.sample.enabled, "dedup": cfg.dedup.enabled, "behavior": cfg.behavior.enabled,
-          "relations": cfg.relations.enabled, "knowledge": cfg.knowledge.enabled, "mix": cfg.mix.enabled,
-          "shards": cfg.shards.enabled and cfg.mix.enabled}  # fmt: skip
-    return [s for s in stages if on.get(s, True)]
+    return [s for s in stages if BY_NAME[s].enabled(cfg)]
 
 
 def preflight(cfg: RunConfig, stages: tuple[str, ...] = STAGES) -> None:
@@ -118,11 +106,8 @@ def preflight(cfg: RunConfig, stages: tuple[str, ...] = STAGES) -> None:
         m = read_manifest(out / stage)
         return stage in run or bool(m and m.get("status") == "complete")
 
-    needs = {"refine": ["ingest"], "dedup": ["refine"], "select": ["refine"] + (["dedup"] if cfg.dedup.enabled else []),
-             "behavior": ["ingest"], "relations": ["ingest"], "knowledge": ["ingest", "select"], "shards": ["mix"],
-             "mix": [s for s in ("knowledge", "behavior") if getattr(cfg, s).enabled]}  # fmt: skip
     for stage in run:
-        missing = [u for u in needs.get(stage, ()) if not produced(u)]
+        missing = [u for u in BY_NAME[stage].required(cfg) if not produced(u)]
         if missing:
             problems.append(f"stage {stage} reads the output of {', '.join(missing)}, which is not under {out}: "
                             f"add {', '.join(missing)} to --stages (or run all stages)")
@@ -159,8 +144,8 @@ def preflight(cfg: RunConfig, stages: tuple[str, ...] = STAGES) -> None:
 
 
 def _source_problems(cfg: RunConfig, sample_ready: bool) -> list[str]:
-    from corpus.ingest.sources import ADAPTERS  # noqa: PLC0415
-    from schemas import RAW_DATASETS  # noqa: PLC0415
+    from corpus.ingest.sources import ADAPTERS
+    from schemas import RAW_DATASETS
 
     problems = []
     if not cfg.ingest.sources:
@@ -186,7 +171,7 @@ def _source_problems(cfg: RunConfig, sample_ready: bool) -> list[str]:
 
 
 def _dedup_problems(cfg: RunConfig) -> list[str]:
-    from jobs.stages.dedup import INDEX_META  # noqa: PLC0415
+    from jobs.stages.dedup import INDEX_META
 
     def path(p: str) -> Path:
         return Path(expand_path(p, Path(cfg.out) / "sample"))
@@ -215,38 +200,14 @@ def run_corpus(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     results: list[StageResult] = []
-    sample_dir = out / "sample"
 
     def _run(eng: Engine) -> None:
-        if "sample" in stages and cfg.sample.enabled:
-            # the generator is one task; running it in-process avoids a worker pool for nothing
-            results.append(run_stage(SampleStage(cfg.sample), out, LocalEngine(), force, log.info))
-        if "ingest" in stages:
-            stage = IngestStage(cfg.ingest, sample_dir, engine=eng)
-            results.append(run_stage(stage, out, eng, force, log.info))
-        if "refine" in stages:
-            results.append(run_stage(RefineStage(cfg.refine, out / "ingest"), out, eng, force, log.info))
-        if "dedup" in stages and cfg.dedup.enabled:
-            stage = DedupStage(cfg.dedup, out / "refine", engine=eng, ingest_dir=out / "ingest")
-            results.append(run_stage(stage, out, eng, force, log.info))
-        if "select" in stages:
-            dedup_dir = out / "dedup" if cfg.dedup.enabled else None
-            results.append(run_stage(SelectStage(cfg.select, out / "refine", dedup_dir), out, eng, force, log.info))
-        if "behavior" in stages and cfg.behavior.enabled:
-            results.append(run_stage(BehaviorStage(cfg.behavior, out / "ingest", engine=eng), out, eng, force, log.info))
-        behavior_dir = out / "behavior" if cfg.behavior.enabled else None
-        if "relations" in stages and cfg.relations.enabled:
-            stage = RelationsStage(cfg.relations, out / "ingest", behavior_dir, engine=eng, workers=cfg.workers)
-            results.append(run_stage(stage, out, eng, force, log.info))
-        if "knowledge" in stages and cfg.knowledge.enabled:
-            stage = KnowledgeStage(cfg.knowledge, out / "ingest", out / "select",
-                                   out / "relations" if cfg.relations.enabled else None)
-            results.append(run_stage(stage, out, eng, force, log.info))
-        if "mix" in stages and cfg.mix.enabled:
-            knowledge_dir = out / "knowledge" if cfg.knowledge.enabled else None
-            results.append(run_stage(MixStage(cfg.mix, knowledge_dir, behavior_dir), out, eng, force, log.info))
-        if "shards" in stages and cfg.shards.enabled and cfg.mix.enabled:
-            results.append(run_stage(ShardsStage(cfg.shards, out / "mix"), out, eng, force, log.info))
+        for cls in REGISTRY:
+            if cls.name not in stages or not cls.enabled(cfg):
+                continue
+            # the sample generator is one task: in-process, it needs no worker pool
+            stage_engine = LocalEngine() if cls.name == "sample" else eng
+            results.append(run_stage(cls.from_run(cfg, out), out, stage_engine, force, log.info))
 
     with scratch_space(cfg, out):
         if engine is not None:

@@ -14,16 +14,19 @@ import shutil
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import orjson
 import xxhash
 
+from jobs.outputs import read_task_stats, save_task_stats
+from jobs.settings import shared_data_dir
 from schemas import get_schema, require_valid
 
 MANIFEST = "_manifest.json"
@@ -33,7 +36,7 @@ PACKAGES = ("schemas", "corpus", "jobs", "tokenizer", "pretrain")
 @cache
 def code_version() -> str:
     """Package version plus a hash of the source tree, so a code change invalidates cached stages."""
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
         v = version("music-llm-platform")
@@ -172,10 +175,40 @@ class StageResult:
 
 
 class Stage(ABC):
-    """A unit of a run. Subclasses define inputs, tasks, the per-task op and the finalization."""
+    """A unit of a run. Subclasses say what they read (`requires`, `input_files`), how the work splits into
+    tasks (`plan`) and what one task does (`process`); the base class does the bookkeeping:
+
+    - `run_task` (what every engine calls) returns a finished task's saved stats without redoing it (a
+      killed run resumes), calls `setup()` once per worker process before its first task, runs `process`
+      and saves the stats it returns, atomically, as the task's `_tasks/NNNNN.json`;
+    - `task_stats` / `sum_tasks` read them back and sum the row accounting in `finalize`;
+    - attributes named in `transient` (models, lookups and caches built by `setup()` or cached properties)
+      are dropped when the stage is pickled to a worker, which rebuilds them there.
+    """
 
     name: str
+    #: stages whose outputs this one reads (for the run's preflight check); see also `required`
+    requires: tuple[str, ...] = ()
+    #: per-process resources, never pickled to workers (rebuilt where the task runs)
+    transient: tuple[str, ...] = ()
 
+    # ------------------------------------------------------------------ building from a run config
+    @classmethod
+    def enabled(cls, run: Any) -> bool:
+        """Whether `run` (a `RunConfig`) runs this stage (its `enabled` switch by default)."""
+        return getattr(getattr(run, cls.name), "enabled", True)
+
+    @classmethod
+    def required(cls, run: Any) -> tuple[str, ...]:
+        """The stages whose outputs this stage reads under `run` (default: `requires`)."""
+        return cls.requires
+
+    @classmethod
+    @abstractmethod
+    def from_run(cls, run: Any, out: Path) -> Stage:
+        """The stage as `run` configures it, reading its inputs under the output folder `out`."""
+
+    # ------------------------------------------------------------------ what a subclass implements
     @abstractmethod
     def config(self) -> dict:
         """The stage's data-relevant config (execution settings such as worker counts excluded)."""
@@ -188,15 +221,19 @@ class Stage(ABC):
     def plan(self) -> Sequence[Any]:
         """The stage's tasks, in a deterministic order; task i writes parts named by i."""
 
-    def prepare(self, work_dir: Path) -> None:  # noqa: B027  (optional hook, most stages need none)
+    def prepare(self, work_dir: Path, engine: Engine) -> None:  # noqa: B027  (optional hook, most stages need none)
         """One-time work before the tasks (e.g. a shuffle that groups rows by key); must be resumable."""
 
-    @abstractmethod
-    def run_task(self, task_index: int, work_dir: Path) -> None:
-        """Run task `task_index`, writing its outputs and `_tasks/NNNNN.json` under `work_dir`."""
+    def setup(self) -> None:  # noqa: B027  (optional hook)
+        """Load what tasks share in one worker process (models, lookups) into `transient` attributes."""
 
     @abstractmethod
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def process(self, task_index: int, work_dir: Path) -> dict:
+        """Do task `task_index`, writing its outputs under `work_dir`; return its stats (`rows_in`, `rows_out`,
+        `dropped`, `quarantined`, `by_source` as `SourceTally.as_dict()`, and any stage-specific counters)."""
+
+    @abstractmethod
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         """Merge task results (and do any global pass), write dataset cards; return the accounting."""
 
     def describe(self) -> str:
@@ -209,24 +246,70 @@ class Stage(ABC):
     def after_skip(self, final_dir: Path) -> None:  # noqa: B027  (optional hook)
         """Called when the committed output is up to date (e.g. to warn that it was moved)."""
 
+    # ------------------------------------------------------------------ bookkeeping
+    def run_task(self, task_index: int, work_dir: Path) -> dict:
+        """Run task `task_index` once: a finished task's saved stats are returned as they are."""
+        if (done := read_task_stats(work_dir, task_index)) is not None:
+            return done
+        if not self.__dict__.get("_set_up"):
+            self.setup()
+            self._set_up = True
+        stats = self.process(task_index, work_dir)
+        save_task_stats(work_dir, task_index, stats)
+        return stats
+
+    def task_stats(self, work_dir: Path) -> list[dict]:
+        """Every task's saved stats, in task order."""
+        return [read_task_stats(work_dir, i) for i in range(len(self.plan()))]
+
+    def sum_tasks(self, work_dir: Path) -> StageCounts:
+        """The row accounting summed over the tasks (in total and per source)."""
+        counts = StageCounts()
+        for st in self.task_stats(work_dir):
+            counts.add_task(st)
+        return counts
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_set_up", None)
+        for name in self.transient:  # a cached property is computed again; a plain attribute starts as None
+            if isinstance(getattr(type(self), name, None), cached_property):
+                state.pop(name, None)
+            elif name in state:
+                state[name] = None
+        return state
+
 
 class Engine(ABC):
-    """Runs a stage's tasks somewhere: in-process, datatrove executors, or Spark."""
+    """Runs a stage's tasks somewhere (in-process, datatrove executors, Spark) and offers the steps that
+    differ by engine; a stage calls them without asking which engine it has."""
 
     name: str
 
     @abstractmethod
     def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None: ...
 
+    def find_duplicates(self, dataset_dir: Path, key: str) -> list:
+        """Rows whose `key` occurs more than once in a dataset's parts (the ingest id check)."""
+        raise NotImplementedError(f"engine {self.name} cannot find duplicate keys")
 
-class InlineEngine(Engine):
-    """Runs tasks one after another in this process (tests, debugging)."""
+    def bucket_by_user(self, event_parts: list[Path], n_buckets: int, out: Path) -> None:
+        """Write the event rows into `out/bucket=<b>/` by a hash of their `user_id` (the behavior shuffle)."""
+        raise NotImplementedError(f"engine {self.name} cannot bucket events")
 
-    name = "inline"
+    def cluster_duplicates(self, stage: Any, work_dir: Path) -> dict:
+        """Cluster the dedup stage's candidate pairs into duplicate groups; returns the clustering summary."""
+        raise NotImplementedError(f"engine {self.name} cannot cluster duplicates")
 
-    def run_tasks(self, stage: Stage, n_tasks: int, work_dir: Path) -> None:
-        for i in range(n_tasks):
-            stage.run_task(i, work_dir)
+    def spark_description(self, workers: int) -> str:
+        """Where `stage_spark` runs Spark jobs, for the stage's log line."""
+        return f"a local[{workers}] session of its own (stopped when the stage ends)"
+
+    @contextmanager
+    def stage_spark(self, workers: int, out_root: Path | None = None) -> Iterator[Any]:
+        """A Spark session for a stage that always runs in Spark (item relations)."""
+        raise NotImplementedError(f"engine {self.name} has no Spark session")
+        yield
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -236,8 +319,6 @@ def portable_path(path: str | Path, out_root: Path) -> str:
     """A path that survives moving the output folder, the project or the shared data: `{out}/...` under the
     run's output folder, `{shared}/...` under the shared data folder (`{shared}/../...` beside it),
     `{project}/...` in this project; any other path stays absolute."""
-    from jobs.config import shared_data_dir  # noqa: PLC0415  (jobs.config imports the stages, which import this)
-
     p = Path(os.path.abspath(path))
     shared = shared_data_dir()
     for prefix, root in (("{out}", out_root), ("{shared}", shared), ("{shared}/..", shared.parent),
@@ -273,7 +354,7 @@ def _describe_inputs(files: list[Path], out_root: Path) -> list[dict]:
 
 
 def _describe_outputs(out_dir: Path) -> list[dict]:
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import pyarrow.parquet as pq
 
     outs = []
     for f in sorted(out_dir.rglob("*")):
@@ -341,9 +422,9 @@ def run_stage(
     tasks = stage.plan()
     done = len(list((work_dir / "_tasks").glob("*.json"))) if (work_dir / "_tasks").exists() else 0
     log(f"{stage.name}: {stage.describe_run(engine, len(tasks))}" + (f", {done} already done (resuming)" if done else ""))
-    stage.prepare(work_dir)
+    stage.prepare(work_dir, engine)
     engine.run_tasks(stage, len(tasks), work_dir)
-    counts = stage.finalize(work_dir)
+    counts = stage.finalize(work_dir, engine)
     counts.check(stage.name)
     wall = time.perf_counter() - t0
     outputs = _describe_outputs(work_dir)
@@ -380,7 +461,7 @@ def run_stage(
 
 def validate_manifest(manifest: dict) -> None:
     """Check a manifest dict against the `run_manifests` contract."""
-    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow as pa
 
     spec = get_schema("run_manifests")
     row = {k: manifest.get(k) for k in spec.column_names}

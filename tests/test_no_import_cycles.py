@@ -68,12 +68,26 @@ def _known(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """ids of the statements inside `if TYPE_CHECKING:` blocks: annotations only, never run."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            for stmt in node.body:
+                skip.update(id(n) for n in ast.walk(stmt))
+    return skip
+
+
 def import_edges(modules: dict[str, Path]) -> list[Edge]:
-    """Every import of one project module by another, from all import statements of each file."""
+    """Every import of one project module by another, from all import statements of each file that run
+    (module level or inside functions; `if TYPE_CHECKING:` blocks, which only feed annotations, excepted)."""
     edges: list[Edge] = []
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = _type_checking_only(tree)
         for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
             targets: list[str | None] = []
             if isinstance(node, ast.Import):
                 targets = [_known(alias.name, modules) for alias in node.names]
@@ -204,6 +218,9 @@ def test_checker_finds_function_level_and_parent_package_cycles(tmp_path: Path) 
             "corpus/q/m.py": "from corpus.q import N\nM = N\n",
             "jobs/__init__.py": "",
             "jobs/z.py": "from corpus.p import X\nimport corpus.p.y\n",
+            # an import for annotations only (`if TYPE_CHECKING:`) never runs: not a cycle
+            "jobs/s.py": "from typing import TYPE_CHECKING\nimport jobs.t\nif TYPE_CHECKING:\n    from jobs.t import T\n",
+            "jobs/t.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from jobs.s import S\nT = 1\n",
         },
     )
     cycles = describe_cycles(tmp_path)

@@ -335,7 +335,7 @@ class WordCacheEncoder:
     """
 
     def __init__(self, backend, pattern: str, added: dict[str, int], max_words: int = 1 << 20):
-        import regex  # noqa: PLC0415  (a transformers dependency)
+        import regex
 
         self.model = backend.model
         self.split = regex.compile(pattern)

@@ -16,12 +16,23 @@ import numpy as np
 
 @dataclass(frozen=True)
 class WeightPolicy:
-    kind: str = "linear"  # "hard" | "linear" | "logistic"
-    threshold: float = 0.5  # hard cut-off; logistic midpoint
-    t0: float = 0.2  # below: weight 0 (linear, logistic)
-    t1: float = 0.8  # above: weight 1 (linear)
-    floor: float = 0.0  # minimum weight for kept documents (p >= t0)
-    steepness: float = 12.0  # logistic slope
+    """How P(music) becomes a weight; the select stage's `select.domain` settings (validated from YAML as is)."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # unknown YAML keys are refused (read by pydantic only)
+
+    kind: str = "linear"
+    """`hard`, `linear` or `logistic` (see the module docstring)."""
+    threshold: float = 0.556
+    """`hard`: keep at or above; `logistic`: the midpoint. The shipped classifier's `meta.json` threshold (max F1 on
+    its validation split)."""
+    t0: float = 0.2
+    """Weight 0 at or below (`linear`, `logistic`)."""
+    t1: float = 0.8
+    """Weight 1 at or above (`linear`)."""
+    floor: float = 0.0
+    """Minimum weight of a kept document (p >= t0)."""
+    steepness: float = 10.0
+    """Slope of the `logistic` policy."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("hard", "linear", "logistic"):

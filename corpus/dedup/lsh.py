@@ -7,7 +7,7 @@ signature values is hashed to one int64 bucket key (band index mixed in, so buck
 bands never meet).
 
 Rules shared by the single-node path (`corpus.dedup.cluster`) and the Spark job
-(`jobs/spark/dedup.py`), so both give identical clusters:
+(`jobs/spark/lib/dedup.py`), so both give identical clusters:
 1. candidate edges: in every bucket with two or more documents, the member with the smallest node id
    is linked to each other member (a star, not all pairs: linear in bucket size);
    documents with equal exact keys are linked the same way;
@@ -32,7 +32,7 @@ def lsh_params(
     """(bands, rows) minimising fp_weight * P(false positive) + fn_weight * P(false negative)."""
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must be in (0, 1), got {threshold}")
-    from datasketch.lsh import _optimal_param  # noqa: PLC0415
+    from datasketch.lsh import _optimal_param
 
     b, r = _optimal_param(threshold, num_perm, fp_weight, fn_weight)
     return int(b), int(r)

@@ -48,7 +48,7 @@ def duckdb_find_duplicates(dataset_dir: Path, key: str, memory_limit: str = "256
     hash table grows with the number of keys (measured: 441 MB peak at 1.7M ids, 1,089 MB at 6.8M);
     with 200 MB the 6.8M-id check peaks at 338 MB of process memory and takes 2 s.
     """
-    import duckdb  # noqa: PLC0415
+    import duckdb
 
     files = sorted(str(f) for f in dataset_dir.glob("part-*.parquet"))
     if len(files) == 0:
@@ -164,7 +164,7 @@ class Origins:
             return file, r["row"]
         key = (file, r["row_base"])
         if key not in self._bases:
-            from corpus.ingest.readers import LineBase  # noqa: PLC0415
+            from corpus.ingest.readers import LineBase
 
             self._bases[key] = LineBase(Path(file), r["row_base"])()
         return file, self._bases[key] + r["row"]

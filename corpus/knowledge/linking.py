@@ -816,7 +816,7 @@ def _sentence_start(text: str, start: int) -> bool:
 def _jieba_frequencies() -> tuple[dict[str, int], int]:
     """Word frequencies of jieba's dictionary (Chinese common words), or nothing if jieba is absent."""
     try:
-        import jieba  # noqa: PLC0415
+        import jieba
     except ImportError:
         log.warning("catalog linker: jieba not installed; Chinese names are not checked for commonness")
         return {}, 1

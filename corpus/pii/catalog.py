@@ -35,7 +35,7 @@ def load_catalog_allow_list(root: str | Path) -> list[str]:
                 names.update(_names_from_list_field(row.get("artists") or ""))
     artists = root / "artists" / "artists.parquet"
     if artists.exists():
-        import pyarrow.parquet as pq  # noqa: PLC0415
+        import pyarrow.parquet as pq
 
         names.update(n for n in pq.read_table(artists, columns=["name"]).column("name").to_pylist() if n)
     albums = root / "albums" / "albums.jsonl"

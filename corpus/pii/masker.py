@@ -167,7 +167,7 @@ class PiiMasker:
         ]
         self._allow = AllowList(self.config.allow_list)
         if self.config.ner_model_path and "PERSON" in self.config.entities:
-            import spacy  # noqa: PLC0415  (heavy; only when person detection is asked for)
+            import spacy  # heavy: only when person detection is asked for
 
             self._nlp = spacy.load(self.config.ner_model_path)
         self._ready = True

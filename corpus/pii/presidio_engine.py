@@ -17,7 +17,7 @@ from corpus.pii.recognizers import RecognizerSpec
 
 def build_presidio_recognizers(specs: Sequence[RecognizerSpec]) -> list[Any]:
     """One `PatternRecognizer` per spec; the spec's validator becomes `validate_result`."""
-    from presidio_analyzer import Pattern, PatternRecognizer  # noqa: PLC0415
+    from presidio_analyzer import Pattern, PatternRecognizer
 
     class _SpecRecognizer(PatternRecognizer):
         def __init__(self, spec: RecognizerSpec) -> None:
@@ -39,9 +39,9 @@ def build_presidio_recognizers(specs: Sequence[RecognizerSpec]) -> list[Any]:
 
 def build_analyzer(specs: Sequence[RecognizerSpec]) -> Any:
     """A vanilla Presidio `AnalyzerEngine` with a blank English spaCy pipeline and only our recognizers."""
-    import spacy  # noqa: PLC0415
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry  # noqa: PLC0415
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine  # noqa: PLC0415
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
     class _BlankSpacyNlpEngine(SpacyNlpEngine):
         def load(self) -> None:

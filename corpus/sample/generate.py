@@ -348,9 +348,9 @@ def generate_sample(config: SampleConfig, out_dir: str | Path, workers: int = 1)
 
 def _progress(chunks: Iterable[Any], total: int, what: str) -> Iterable[Any]:
     """A progress bar over generated chunks on a terminal (big samples take minutes); silent otherwise."""
-    import sys  # noqa: PLC0415
+    import sys
 
-    from tqdm import tqdm  # noqa: PLC0415
+    from tqdm import tqdm
 
     return tqdm(chunks, total=total, desc=f"sample {what}", unit="chunk", leave=False,
                 disable=total < 20 or not sys.stderr.isatty())

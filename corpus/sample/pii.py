@@ -404,7 +404,7 @@ def validate(pii_type: str, value: str) -> bool:
         parts = value.split(".")
         return len(parts) == 4 and all(p.isdigit() and 0 <= int(p) <= 255 for p in parts)
     if pii_type == "ipv6":
-        import ipaddress  # noqa: PLC0415
+        import ipaddress
 
         try:
             ipaddress.IPv6Address(value)

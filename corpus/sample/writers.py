@@ -42,7 +42,7 @@ class RollingJsonl:
         if self._fh is not None:
             self._fh.close()
         path = self.dir / f"part-{len(self.files):05d}.jsonl"
-        self._fh = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 - closed in _roll/close
+        self._fh = open(path, "wb", buffering=1 << 20)  # closed in _roll / close
         self.files.append(WrittenFile(path))
 
     def write(self, obj: dict) -> None:

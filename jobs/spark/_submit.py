@@ -13,8 +13,8 @@ from pathlib import Path
 
 
 def submit_main(stage: str, doc: str, argv: list[str] | None = None) -> int:
-    from jobs.config import load_config  # noqa: PLC0415
-    from jobs.run import format_summary, run_corpus  # noqa: PLC0415
+    from jobs.config import load_config
+    from jobs.run import format_summary, run_corpus
 
     p = argparse.ArgumentParser(prog=Path(sys.argv[0]).name if argv is None else stage, description=doc,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

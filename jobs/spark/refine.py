@@ -14,7 +14,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script by spark-submit: the repo root, not this folder,
     sys.path[0] = str(Path(__file__).resolve().parents[2])  # goes first on the path
 
-from jobs.spark._submit import submit_main  # noqa: E402
+from jobs.spark._submit import submit_main
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 1. Prepare (the shuffle): every event goes to the bucket of its user, `pmod(xxhash64(user_id), n)` with
    Spark's xxhash64 (seed 42), so a user's events all land in one bucket. With the Spark engine this is
-   a Spark job (`jobs.spark.behavior`); otherwise one streaming pass over the event parts in pyarrow.
+   a Spark job (`jobs.spark.lib.behavior`); otherwise one streaming pass over the event parts in pyarrow.
    Both write `_buckets/bucket=<b>/*.parquet`.
 2. Tasks (one per bucket, any engine): `corpus.behavior.events.prepare_user_events` (validation, time
    order, duplicates, gap-based sessions) and `corpus.behavior.interleave.interleave_user` (profile +
@@ -17,13 +17,14 @@ profile adds the user's most played artists when play counts exist (Last.fm HetR
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -32,13 +33,14 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import xxhash
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from corpus.behavior.events import BehaviorConfig, prepare_user_events
 from corpus.behavior.interleave import interleave_user, render_profile
 from jobs.catalog import item_text, read_catalog_items
-from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows, write_table
-from jobs.stage import SourceTally, Stage, StageCounts, read_manifest
+from jobs.outputs import part_files, write_card, write_rows, write_table
+from jobs.settings import STRICT, config_dict
+from jobs.stage import Engine, SourceTally, Stage, StageCounts, read_manifest
 from schemas import get_schema
 
 OUT_DATASET = "training_sequences"
@@ -50,24 +52,31 @@ SESSION_SCHEMA = pa.schema([("user_id", pa.string()), ("session", pa.int32()), (
                             ("ts", pa.timestamp("ms", tz="UTC")), ("item_type", pa.string()),
                             ("item_id", pa.string()), ("feedback", pa.string()), ("source", pa.string())])  # fmt: skip
 
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
-class BehaviorStageConfig(BaseModel):
-    """Sessionization and sequence settings (see `corpus.behavior.events.BehaviorConfig`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@pydantic_dataclass(frozen=True, config=STRICT)
+class BehaviorStageConfig(BehaviorConfig):
+    """The behavior stage: the op's own settings (`corpus.behavior.events.BehaviorConfig`: session_gap_s,
+    max_tokens, min_events_per_user, item_repr, now, future_tolerance_s, max_events_per_user, dedupe_window_s)
+    plus how the stage splits the work and renders profiles. `now` unset: the day after the ingest stage
+    finished (a naive `now` is read as UTC)."""
+
     enabled: bool = True
-    session_gap_s: int = Field(1800, gt=0)
-    max_tokens: int = Field(2048, gt=0, description="chunk limit (estimated tokens until shards are tokenized)")
-    min_events_per_user: int = Field(2, ge=1)
-    item_repr: Literal["text", "id_token"] = "text"
-    # events later than now + tolerance are future events; None: the day after the ingest stage finished
-    now: datetime | None = None
-    future_tolerance_s: int = Field(0, ge=0)
-    max_events_per_user: int | None = Field(None, ge=1)
-    dedupe_window_s: int = Field(0, ge=0)
-    buckets: int | None = Field(None, ge=1, description="user buckets (tasks); None: from the events' size")
-    target_bucket_bytes: int = Field(64 * 1024 * 1024, gt=0)
-    top_artists: int = Field(5, ge=0, description="most played artists named in the profile (play-count relations)")
+    buckets: int | None = None
+    """User buckets (tasks); None: from the events' size and `target_bucket_bytes`."""
+    target_bucket_bytes: int = 64 * 1024 * 1024
+    """Event bytes per bucket when `buckets` is unset."""
+    top_artists: int = 5
+    """Most played artists named in a user's profile (from play-count relations)."""
+
+    def __post_init__(self) -> None:
+        if self.now is not None and self.now.tzinfo is None:
+            object.__setattr__(self, "now", self.now.replace(tzinfo=UTC))
+        super().__post_init__()
+        if (self.buckets is not None and self.buckets < 1) or self.target_bucket_bytes < 1 or self.top_artists < 0:
+            raise ValueError("behavior: buckets and target_bucket_bytes must be >= 1, top_artists >= 0")
 
 
 def user_buckets(user_ids: pa.Array | pa.ChunkedArray, n: int) -> np.ndarray:
@@ -84,20 +93,34 @@ def catalog_item_texts(ingest_dir: Path) -> dict[str, str | None]:
     return {k: item_text(v) for k, v in read_catalog_items(ingest_dir).items()}
 
 
+def bucket_events_locally(event_parts: list[Path], n: int, out: Path) -> None:
+    """The behavior shuffle on one node: one pass over the event parts, each part's rows split by user bucket
+    into `out/bucket=<b>/` (memory: one row group). The Spark engine's is `jobs.spark.lib.behavior.bucket_events`."""
+    for j, part in enumerate(event_parts):
+        pf = pq.ParquetFile(part)
+        for g in range(pf.num_row_groups):
+            t = pf.read_row_group(g)
+            b = user_buckets(t.column("user_id"), n)
+            order = np.argsort(b, kind="stable")
+            t, b = t.take(order), b[order]
+            for bucket in np.unique(b):
+                lo, hi = np.searchsorted(b, [bucket, bucket + 1])
+                write_table(out / f"bucket={int(bucket)}" / f"part-{j:05d}-{g:05d}.parquet", t.slice(lo, hi - lo))
+
+
 class BehaviorStage(Stage):
     name = "behavior"
+    transient = ("items", "event_parts")
+    requires = ("ingest",)
 
-    def __init__(self, cfg: BehaviorStageConfig, ingest_dir: Path, engine: Any = None):
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> BehaviorStage:
+        return cls(run.behavior, out / "ingest")
+
+    def __init__(self, cfg: BehaviorStageConfig, ingest_dir: Path):
         self.cfg = cfg
         self.ingest_dir = ingest_dir
-        self.engine = engine
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        for k in ("items", "event_parts"):
-            state.pop(k, None)
-        state["engine"] = None
-        return state
 
     @cached_property
     def event_parts(self) -> list[Path]:
@@ -105,7 +128,7 @@ class BehaviorStage(Stage):
 
     def now(self) -> datetime | None:
         if self.cfg.now is not None:
-            return self.cfg.now if self.cfg.now.tzinfo else self.cfg.now.replace(tzinfo=UTC)
+            return self.cfg.now
         m = read_manifest(self.ingest_dir)
         if not m or not m.get("finished_at"):
             return None
@@ -119,13 +142,11 @@ class BehaviorStage(Stage):
         return max(1, math.ceil(total / self.cfg.target_bucket_bytes))
 
     def behavior_config(self) -> BehaviorConfig:
-        c = self.cfg
-        return BehaviorConfig(session_gap_s=c.session_gap_s, max_tokens=c.max_tokens, min_events_per_user=c.min_events_per_user,
-                              item_repr=c.item_repr, now=self.now(), future_tolerance_s=c.future_tolerance_s,
-                              max_events_per_user=c.max_events_per_user, dedupe_window_s=c.dedupe_window_s)  # fmt: skip
+        """The op's config with `now` resolved (the stage config is a `BehaviorConfig` too)."""
+        return dataclasses.replace(self.cfg, now=self.now())
 
     def config(self) -> dict:
-        cfg = self.cfg.model_dump(mode="json")
+        cfg = config_dict(self.cfg)
         cfg["resolved"] = {"now": str(self.now()), "buckets": self.n_buckets()}
         return cfg
 
@@ -138,32 +159,14 @@ class BehaviorStage(Stage):
 
     # ---------------------------------------------------------------- 1. the shuffle
 
-    def prepare(self, work_dir: Path) -> None:
+    def prepare(self, work_dir: Path, engine: Engine) -> None:
         done = work_dir / BUCKETS_DIR / "_done.json"
         if done.exists() or not self.event_parts:
             return
         shutil.rmtree(work_dir / BUCKETS_DIR, ignore_errors=True)
         n = self.n_buckets()
-        if getattr(self.engine, "name", "") == "spark":
-            from jobs.spark.behavior import bucket_events  # noqa: PLC0415
-
-            bucket_events(self.engine.spark, self.event_parts, n, work_dir / BUCKETS_DIR)
-        else:
-            self.bucket_locally(work_dir / BUCKETS_DIR, n)
+        engine.bucket_by_user(self.event_parts, n, work_dir / BUCKETS_DIR)
         done.write_text("{}")
-
-    def bucket_locally(self, out: Path, n: int) -> None:
-        """One pass over the event parts; each part's rows are split by bucket (memory: one part)."""
-        for j, part in enumerate(self.event_parts):
-            pf = pq.ParquetFile(part)
-            for g in range(pf.num_row_groups):
-                t = pf.read_row_group(g)
-                b = user_buckets(t.column("user_id"), n)
-                order = np.argsort(b, kind="stable")
-                t, b = t.take(order), b[order]
-                for bucket in np.unique(b):
-                    lo, hi = np.searchsorted(b, [bucket, bucket + 1])
-                    write_table(out / f"bucket={int(bucket)}" / f"part-{j:05d}-{g:05d}.parquet", t.slice(lo, hi - lo))
 
     # ---------------------------------------------------------------- 2. sequences per bucket
 
@@ -203,9 +206,7 @@ class BehaviorStage(Stage):
                 extras[u] = {"top_artists": [(name, int(-neg)) for neg, name, _ in sorted(lst)[: self.cfg.top_artists]]}
         return rows, extras
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
+    def process(self, task_index: int, work_dir: Path) -> dict:
         bcfg = self.behavior_config()
         events = self.read_bucket(work_dir, task_index)
         prepared = prepare_user_events(events, set(self.items), bcfg)
@@ -256,13 +257,12 @@ class BehaviorStage(Stage):
                  "by_source": tally.as_dict()}  # fmt: skip
         if stats["rows_in"] != n_out + sum(dropped.values()):
             raise AssertionError(f"behavior bucket {task_index}: events do not balance: {stats}")
-        save_task_stats(work_dir, task_index, stats)
         return stats
 
     def exclusions(self, events: pa.Table, prepared, interleave_drops: list[tuple[str, str, str]],
                    bcfg: BehaviorConfig) -> list[dict]:
         """One exclusion row per dropped event, with the detail a user needs to find and fix it."""
-        from corpus.behavior.events import DROP_REASONS  # noqa: PLC0415
+        from corpus.behavior.events import DROP_REASONS
 
         dropped_rows = np.flatnonzero(prepared.reason_codes >= 0)
         cols = {c: events.column(c).take(pa.array(dropped_rows, pa.int64())).to_pylist()
@@ -301,11 +301,10 @@ class BehaviorStage(Stage):
                  "reason": reason, "detail": detail} for eid, reason, detail in interleave_drops]  # fmt: skip
         return out
 
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         counts = StageCounts()
         flags: Counter = Counter()
-        for i in range(len(self.plan())):
-            st = read_task_stats(work_dir, i)
+        for st in self.task_stats(work_dir):
             counts.add_task(st)
             flags.update(st["flags"])
         counts.bytes_in = sum(p.stat().st_size for p in self.event_parts)

@@ -21,43 +21,39 @@ import shutil
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from corpus.dedup import cluster as C
+from corpus.dedup import decontam as D
+from corpus.dedup.driver import (
+    INDEX_DIR,
+    INDEX_META,
+    SKETCH_DIR,
+    SKETCH_SCHEMA,
+    index_meta,
+    previous_index_files,
+)
+from corpus.dedup.lsh import band_keys
+from corpus.dedup.minhash import MinHasher
 from corpus.ingest.op import PARQUET_WRITE_OPTIONS
-from jobs.outputs import read_task_stats, save_task_stats, write_card
-from jobs.stage import SourceTally, Stage, StageCounts
-from schemas import get_schema
+from jobs.outputs import write_card
+from jobs.settings import STRICT, StrictModel, op_config, shared_data_dir
+from jobs.stage import Engine, SourceTally, Stage, StageCounts
 
-SKETCH_DIR = "_sketch"
-INDEX_DIR = "_index"
-INDEX_META = "_index.json"
 _DONE = "_finalized.json"
-PREVIOUS_PREFIX = "~"
-INDEX_STATUSES = (
-    C.UNIQUE,
-    C.KEPT,
-    C.NO_TOKENS,
-)  # statuses whose rows enter this version's index  # node ids of a previous version's documents sort after every current id
 
-SKETCH_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("source", pa.string()), ("part", pa.int32()), ("row", pa.int32()), ("dataset", pa.string()),
-    ("n_chars", pa.int64()), ("score", pa.float64()), ("n_tokens", pa.int32()), ("exact_key", pa.binary(16)),
-    ("has_signature", pa.bool_()), ("signature", pa.binary()), ("bands", pa.list_(pa.int64())),
-    ("eval_hits", pa.list_(pa.string())),
-])  # fmt: skip
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
 
-class EvalFile(BaseModel):
+class EvalFile(StrictModel):
     """An evaluation set given as a file (JSONL, Parquet, CSV/TSV) rather than an ingested dataset."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
     path: str
     eval_set: str
     text_field: str | tuple[str, ...] = "text"
@@ -66,23 +62,21 @@ class EvalFile(BaseModel):
     optional: bool = False  # a missing optional file is reported, not an error
 
 
-class DecontamSettings(BaseModel):
-    """Evaluation-set decontamination by long n-gram overlap (`corpus.dedup.decontam`)."""
+@pydantic_dataclass(frozen=True, config=STRICT)
+class DecontamSettings(D.DecontamConfig):
+    """Evaluation-set decontamination by long n-gram overlap: the op's own settings
+    (`corpus.dedup.decontam.DecontamConfig`: ngram, min_tokens, min_matches, template_items) plus which
+    evaluation sets to index."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
-    # ingested datasets that are evaluation data (read from <out>/ingest/<name> when present)
     eval_datasets: tuple[str, ...] = ("qa_items", "conversations")
+    """Ingested datasets that are evaluation data (read from `<out>/ingest/<name>` when present)."""
     files: tuple[EvalFile, ...] = ()
-    ngram: int = Field(13, ge=1)
-    min_tokens: int = Field(8, ge=1)
-    min_matches: int = Field(1, ge=1)
+    """Evaluation sets given as files."""
 
 
-class DedupConfig(BaseModel):
+class DedupConfig(StrictModel):
     """Near-duplicate and contamination settings (the defaults follow datatrove/NeMo practice)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     datasets: tuple[str, ...] = ("documents", "comments")
@@ -106,56 +100,29 @@ class DedupConfig(BaseModel):
     spark_shuffle_partitions: int | None = None
 
     def lsh(self) -> tuple[int, int]:
-        from corpus.dedup.lsh import lsh_params  # noqa: PLC0415
+        from corpus.dedup.lsh import lsh_params
 
         return lsh_params(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
 
 
 def _expand(path: str) -> Path:
     """`{shared}` in configured paths is the shared data folder (as in ingest source paths)."""
-    from jobs.config import shared_data_dir  # noqa: PLC0415  (jobs.config imports this module)
 
     return Path(path.replace("{shared}", str(shared_data_dir())))
 
 
-def index_meta(cfg: DedupConfig) -> dict:
-    """What makes two indexes comparable: signatures of the same permutations over the same shingles."""
-    return {"format": "dedup_index/1", "num_perm": cfg.num_perm, "ngram": cfg.ngram, "seed": cfg.seed,
-            "hash": "xxh3-token-polynomial/affine32"}  # fmt: skip
-
-
-def previous_index_files(path: Path, cfg: DedupConfig) -> list[Path]:
-    """The previous version's index files, after checking it was built with the same MinHash settings
-    (reads only `_index.json`)."""
-    meta_path = path / INDEX_META
-    if not meta_path.exists():
-        raise FileNotFoundError(f"dedup.previous_index: {path} is not a dedup index (no {INDEX_META}); "
-                                f"point it at the `dedup/{INDEX_DIR}` folder of an earlier run")  # fmt: skip
-    meta = orjson.loads(meta_path.read_bytes())
-    want = index_meta(cfg)
-    diff = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
-    if diff:
-        raise ValueError(f"dedup.previous_index {path} was built with other MinHash settings {diff} "
-                         "(index, this run); signatures would not be comparable")  # fmt: skip
-    return sorted(path.glob("*.parquet"))
-
-
-def read_previous_index(path: Path, cfg: DedupConfig) -> pa.Table:
-    """The previous version's index as one table, sorted by node id (single-node path)."""
-    schema = get_schema("dedup_index").arrow_schema()
-    tables = [pq.read_table(f, schema=schema) for f in previous_index_files(path, cfg)]
-    return pa.concat_tables(tables).sort_by("node_id") if tables else schema.empty_table()
-
-
 class DedupStage(Stage):
     name = "dedup"
+    transient = ("_hasher", "parts", "eval_sources")
+    requires = ("refine",)
 
-    def __init__(
-        self, cfg: DedupConfig, refine_dir: Path, engine: Any = None, ingest_dir: Path | None = None
-    ):
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> DedupStage:
+        return cls(run.dedup, out / "refine", ingest_dir=out / "ingest")
+
+    def __init__(self, cfg: DedupConfig, refine_dir: Path, ingest_dir: Path | None = None):
         self.cfg = cfg
         self.refine_dir = refine_dir
-        self.engine = engine  # SparkEngine: cluster in Spark; anything else: on this node
         self.ingest_dir = ingest_dir  # where ingested eval datasets (qa_items, conversations) are found
         self._hasher: Any = None
 
@@ -185,7 +152,6 @@ class DedupStage(Stage):
     @cached_property
     def decontam(self) -> Any:
         """The evaluation n-gram index, built once on the driver (None when there is no eval data)."""
-        from corpus.dedup import decontam as D  # noqa: PLC0415
 
         files, _ = self.eval_sources
         if not files:
@@ -201,16 +167,8 @@ class DedupStage(Stage):
         for f in d.files:
             if (p := _expand(f.path)).is_file():
                 items += D.eval_items_from_file(p, f.eval_set, f.text_field, f.id_field, f.part_fields)
-        cfg = D.DecontamConfig(ngram=d.ngram, min_tokens=d.min_tokens, min_matches=d.min_matches)
-        return D.DecontamIndex.build(items, cfg)
+        return D.DecontamIndex.build(items, op_config(d, D.DecontamConfig))
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["engine"] = None
-        state["_hasher"] = None
-        state.pop("parts", None)
-        state.pop("eval_sources", None)  # the built index itself travels (a few MB), its sources do not
-        return state
 
     @cached_property
     def parts(self) -> list[tuple[str, Path]]:
@@ -238,14 +196,11 @@ class DedupStage(Stage):
         return self.parts
 
     # ------------------------------------------------------------------ tasks
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
-        from corpus.dedup.lsh import band_keys  # noqa: PLC0415
-        from corpus.dedup.minhash import MinHasher  # noqa: PLC0415
+    def setup(self) -> None:
+        """The MinHash sketcher, built once per worker process."""
+        self._hasher = MinHasher(self.cfg.num_perm, self.cfg.ngram, self.cfg.seed)
 
-        if self._hasher is None:
-            self._hasher = MinHasher(self.cfg.num_perm, self.cfg.ngram, self.cfg.seed)
+    def process(self, task_index: int, work_dir: Path) -> dict:
         bands, rows = self.cfg.lsh()
         dataset, part = self.parts[task_index]
         near = dataset in self.cfg.near_dup_datasets
@@ -259,7 +214,7 @@ class DedupStage(Stage):
         min_matches = self.cfg.decontam.min_matches
         report = None
         if index is not None:
-            from corpus.dedup.decontam import DecontamReport  # noqa: PLC0415
+            from corpus.dedup.decontam import DecontamReport
 
             report = DecontamReport.for_index(index)
         pf = pq.ParquetFile(part)
@@ -299,24 +254,16 @@ class DedupStage(Stage):
         result = {"rows_in": row0, "rows_out": row0, "dataset": dataset, **dict(stats), "by_source": tally.as_dict()}
         if report is not None:
             result["decontam"] = report.to_dict()
-        save_task_stats(work_dir, task_index, result)
-        return {"rows_in": row0, "rows_out": row0}
+        return result
 
     # ------------------------------------------------------------------ global pass
-    def finalize(self, work_dir: Path) -> StageCounts:
-        counts = StageCounts()
-        task_stats = [read_task_stats(work_dir, i) for i in range(len(self.parts))]
-        for st in task_stats:
-            counts.add_task(st)
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
+        counts = self.sum_tasks(work_dir)
+        task_stats = self.task_stats(work_dir)
         counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
         done = work_dir / _DONE
         if not done.exists():
-            if self.engine is not None and getattr(self.engine, "name", "") == "spark":
-                from jobs.spark.dedup import cluster_in_spark  # noqa: PLC0415
-
-                summary = cluster_in_spark(self.engine.spark, self, work_dir)
-            else:
-                summary = cluster_locally(self, work_dir)
+            summary = engine.cluster_duplicates(self, work_dir)
             summary["tasks"] = _sum_task_stats(task_stats)
             summary["lsh"] = {"threshold": self.cfg.threshold, "num_perm": self.cfg.num_perm,
                               "bands": self.cfg.lsh()[0], "rows": self.cfg.lsh()[1], "ngram": self.cfg.ngram}  # fmt: skip
@@ -344,7 +291,7 @@ class DedupStage(Stage):
 
 def decontam_summary(stage: DedupStage, task_stats: list[dict]) -> dict:
     """The merged per-task decontamination reports (or why none ran), with its Markdown."""
-    from corpus.dedup.decontam import DecontamReport  # noqa: PLC0415
+    from corpus.dedup.decontam import DecontamReport
 
     files, missing = stage.eval_sources
     if stage.decontam is None:
@@ -398,153 +345,3 @@ def report_markdown(summary: dict) -> str:
     if "decontamination" in summary:
         lines += ["", summary["decontamination"].get("markdown", "")]
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------- single-node clustering
-def _read_sketches(work_dir: Path) -> pa.Table:
-    files = sorted((work_dir / SKETCH_DIR).glob("part-*.parquet"))
-    tables = [pq.read_table(f, schema=SKETCH_SCHEMA) for f in files]
-    return pa.concat_tables(tables) if tables else SKETCH_SCHEMA.empty_table()
-
-
-def cluster_locally(stage: DedupStage, work_dir: Path) -> dict:
-    """Cluster all sketches in this process and write the aligned attribute parts and the index."""
-    import pyarrow.compute as pc  # noqa: PLC0415
-
-    from corpus.dedup.lsh import band_keys  # noqa: PLC0415
-    from corpus.dedup.minhash import signatures_from_binary  # noqa: PLC0415
-
-    cfg = stage.cfg
-    t = _read_sketches(work_dir)
-    n_rows = t.num_rows
-    # rows whose id an earlier row (in part, row order) already had take no part in clustering
-    order = pc.sort_indices(
-        t, [("doc_id", "ascending"), ("part", "ascending"), ("row", "ascending")]
-    ).to_numpy()
-    ids_sorted = t.column("doc_id").take(order).to_numpy(zero_copy_only=False)
-    first = np.ones(n_rows, dtype=bool)
-    first[1:] = ids_sorted[1:] != ids_sorted[:-1]
-    node_rows = order[first]  # row of each node, nodes in doc_id order
-    first_row_of = order[
-        np.flatnonzero(first)[np.cumsum(first) - 1]
-    ]  # first occurrence's row, per sorted row
-    prev = read_previous_index(Path(cfg.previous_index), cfg) if cfg.previous_index else None
-    n_prev = prev.num_rows if prev is not None else 0
-    cur = t.take(pa.array(node_rows))
-    # nodes in id order: current ids, then previous ids (prefixed, so they sort last)
-    node_cols = ["node_id", "exact_key", "signature", "has_signature", "n_tokens", "score", "n_chars"]
-    nodes = cur.select(["doc_id", *node_cols[1:]]).rename_columns(node_cols)
-    if n_prev:
-        prev_nodes = pa.table({
-            "node_id": pa.array([PREVIOUS_PREFIX + x for x in prev.column("node_id").to_pylist()]),
-            **{c: prev.column(c) for c in node_cols[1:5]},
-            "score": pa.array(np.zeros(n_prev)), "n_chars": pa.array(np.zeros(n_prev, np.int64)),
-        })  # fmt: skip
-        nodes = pa.concat_tables([nodes, prev_nodes.cast(nodes.schema)])
-
-    def col(name: str) -> np.ndarray:
-        return nodes.column(name).to_numpy(zero_copy_only=False)
-
-    exact = np.array(nodes.column("exact_key").to_pylist(), dtype="S16")
-    sigs = signatures_from_binary(nodes.column("signature").to_pylist(), cfg.num_perm)
-    has_sig, has_tok = col("has_signature"), col("n_tokens") > 0
-    rep, edges = C.cluster(
-        exact, has_tok, sigs, has_sig, band_keys(sigs, *cfg.lsh()), cfg.threshold, cfg.verify
-    )
-    is_prev = np.zeros(len(exact), dtype=bool)
-    is_prev[len(node_rows) :] = True
-    keeper, size, has_prev = C.choose(rep, col("score").astype(np.float64), col("n_chars"), is_prev)
-    status = C.statuses(rep, keeper, size, has_prev, exact, has_tok)
-    node_ids = col("node_id").astype(object)
-    # attributes per input row (back in part, row order)
-    row_node = np.full(n_rows, -1, dtype=np.int64)
-    row_node[node_rows] = np.arange(len(node_rows))
-    dup_id_rows = order[~first]
-    nid = row_node.copy()
-    nid[dup_id_rows] = row_node[first_row_of[~first]]
-    r_status = status[nid].copy()
-    r_status[dup_id_rows] = C.DUP_ID
-    r_cluster = node_ids[rep[nid]]
-    r_size = size[nid].astype(np.int32)
-    k = keeper[nid]
-    r_dup_of = np.where((k >= 0) & (k != nid), node_ids[np.maximum(k, 0)], None)
-    r_dup_of[dup_id_rows] = t.column("doc_id").to_numpy(zero_copy_only=False)[dup_id_rows]
-    in_index = np.isin(r_status, INDEX_STATUSES)  # dup-id rows are never in it (their status is duplicate_id)
-    attrs = pa.table({
-        "doc_id": t.column("doc_id"), "source": t.column("source"), "dataset": t.column("dataset"),
-        "dup_cluster_id": pa.array(r_cluster, pa.string()), "dup_cluster_size": pa.array(r_size),
-        "dup_status": pa.array(r_status, pa.string()), "dup_of": pa.array(r_dup_of, pa.string()),
-        "eval_hits": t.column("eval_hits"), "part": t.column("part"), "row": t.column("row"),
-        "in_index": pa.array(in_index), "exact_key": t.column("exact_key"), "signature": t.column("signature"),
-        "has_signature": t.column("has_signature"), "n_tokens": t.column("n_tokens"),
-    })  # fmt: skip
-    write_attribute_parts(stage, work_dir, attrs)
-    copy_previous_index(cfg, work_dir)
-    return summarize(
-        r_status, t.column("dataset").to_numpy(zero_copy_only=False), r_cluster, r_size, edges, n_prev
-    )
-
-
-def summarize(
-    status: np.ndarray, dataset: np.ndarray, cluster: np.ndarray, size: np.ndarray, edges: Any, n_prev: int
-) -> dict:
-    statuses = Counter(status.tolist())
-    in_clusters = size > 1
-    by_ds: dict[str, dict] = {}
-    drop = np.isin(status, C.DROP_STATUSES)
-    for ds in sorted(set(dataset.tolist())):
-        m = dataset == ds
-        by_ds[ds] = {"rows": int(m.sum()), "dropped": int((m & drop).sum())}
-    return {
-        "statuses": dict(sorted(statuses.items())),
-        "clusters": len(set(cluster[in_clusters].tolist())),
-        "largest_cluster": int(size.max()) if len(size) else 0,
-        "edges": {
-            "exact": int(edges.exact),
-            "candidates": int(edges.candidates),
-            "verified": int(edges.verified),
-        },
-        "by_dataset": by_ds,
-        "previous_index_rows": n_prev if n_prev else None,
-    }
-
-
-def write_attribute_parts(stage: DedupStage, work_dir: Path, attrs: pa.Table) -> None:
-    """Per refine part: its `dedup_attributes` file (rows in the part's order) and its share of this
-    version's index (rows with `in_index`, sorted by id). `attrs` has part, row and the index columns;
-    the Spark job calls `write_part_outputs` on its own partitions."""
-    import pyarrow.compute as pc  # noqa: PLC0415
-
-    attrs = attrs.take(pc.sort_indices(attrs, [("part", "ascending"), ("row", "ascending")]))
-    parts = attrs.column("part").to_numpy()
-    bounds = np.searchsorted(parts, np.arange(len(stage.parts) + 1))
-    for i, (ds, path) in enumerate(stage.parts):
-        write_part_outputs(work_dir, ds, path.name, attrs.slice(bounds[i], bounds[i + 1] - bounds[i]))
-
-
-def write_part_outputs(work_dir: Path, dataset: str, name: str, rows: pa.Table) -> None:
-    """The aligned attribute file and the index file of one part, from its rows in part order."""
-    schema = get_schema("dedup_attributes").arrow_schema()
-    write_attribute_part(work_dir / dataset / name, rows.select(schema.names).cast(schema))
-    idx_schema = get_schema("dedup_index").arrow_schema()
-    idx = rows.filter(rows.column("in_index"))
-    table = pa.table({"node_id": idx.column("doc_id"), **{c: idx.column(c) for c in idx_schema.names[1:]}})
-    table = table.sort_by("node_id").cast(idx_schema)
-    write_attribute_part(work_dir / INDEX_DIR / f"{dataset}-{name}", table)
-
-
-def copy_previous_index(cfg: DedupConfig, work_dir: Path) -> None:
-    """This version's index holds the previous version's files too (renamed in order: `prev-NNNNN`)."""
-    if not cfg.previous_index:
-        return
-    d = work_dir / INDEX_DIR
-    d.mkdir(parents=True, exist_ok=True)
-    for j, f in enumerate(sorted(Path(cfg.previous_index).glob("*.parquet"))):
-        shutil.copyfile(f, d / f"prev-{j:05d}.parquet")
-
-
-def write_attribute_part(path: Path, table: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".inprogress")
-    pq.write_table(table, tmp, **PARQUET_WRITE_OPTIONS)
-    os.replace(tmp, path)

@@ -11,32 +11,83 @@ import os
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+from pydantic import Field, field_validator
 
 from corpus.ingest.dedupe_ids import Origins, loser_payload, remove_rows, resolve_duplicates
 from corpus.ingest.op import PROVENANCE_DIR, QUARANTINE_DIR, TaskStats, ingest_unit, task_stats_path
 from corpus.ingest.records import IngestLimits, Reject
 from corpus.ingest.sources import ADAPTERS, SourceSpec, WorkUnit, get_adapter
-from jobs.config import IngestConfig, expand_path
 from jobs.outputs import count_rows_by_source, write_card, write_rows
-from jobs.stage import Stage, StageCounts
+from jobs.settings import StrictModel, expand_path
+from jobs.stage import Engine, Stage, StageCounts
 from schemas import RAW_DATASETS, SourceCredit, get_schema
 
 EXCLUSIONS_DIR = "_exclusions"
 
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
+
+
+class SourceConfig(StrictModel):
+    """One input source. `name` is the `source` column and the id namespace of its rows."""
+
+    name: str
+    path: str
+    adapter: str = "generic"
+    dataset: str | None = None
+    format: Literal["jsonl", "csv", "tsv", "parquet"] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    license: str = "unknown"
+    description: str = ""
+    generated: bool = False
+    on_bad_file: Literal["fail", "quarantine"] = "fail"
+
+
+class IgnoredInput(StrictModel):
+    """A file or folder under `--input` that the run does not read, and why (recorded in the manifest)."""
+
+    path: str = Field(description="path relative to the input folder")
+    reason: str = Field(description="`hidden` (a name starting with `.` or `_`) or `unrecognised`")
+
+
+class IngestConfig(StrictModel):
+    sources: list[SourceConfig] = Field(default_factory=list)
+    ignored_inputs: tuple[IgnoredInput, ...] = Field(
+        (), description="files under `--input` the run does not read (set by the command line, kept in the manifest)")
+    # part of the data config (it decides part boundaries), so never derived from the worker count
+    split_bytes: int = Field(32 * 1024 * 1024, gt=0, description="JSONL/Parquet files are split into tasks of this size")
+    batch_rows: int = Field(20_000, gt=0, description="rows per Parquet row group and per write batch")
+    max_text_bytes: int = Field(8 * 1024 * 1024, gt=0, description="text fields larger than this are quarantined")
+    quarantine_payload_bytes: int = Field(1024 * 1024, gt=0)
+    unicode_form: Literal["NFC", "NFKC"] = "NFC"
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, v: list[SourceConfig]) -> list[SourceConfig]:
+        seen = set()
+        for s in v:
+            key = (s.name, s.adapter, s.dataset, s.path)
+            if key in seen:
+                raise ValueError(f"source {s.name!r} ({s.adapter}, {s.dataset}) is listed twice")
+            seen.add(key)
+        return v
+
 
 class IngestStage(Stage):
     name = "ingest"
+    requires = ()
 
-    def __init__(self, cfg: IngestConfig, sample_dir: Path, engine=None):
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> IngestStage:
+        return cls(run.ingest, out / "sample")
+
+    def __init__(self, cfg: IngestConfig, sample_dir: Path):
         self.cfg = cfg
         self.sample_dir = sample_dir
-        self.engine = engine  # for the duplicate-key shuffle; set by the runner
 
-    def __getstate__(self) -> dict:
-        # engines hold a SparkSession or executor state that must not travel to workers
-        state = self.__dict__.copy()
-        state["engine"] = None
-        return state
 
     @cached_property
     def specs(self) -> list[SourceSpec]:
@@ -88,12 +139,13 @@ class IngestStage(Stage):
     def plan(self) -> list[WorkUnit]:
         return self.units
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
+    def process(self, task_index: int, work_dir: Path) -> dict:
+        """`ingest_unit` (corpus/ingest/op.py) writes the unit's datasets; its `TaskStats` are the task's stats."""
         stats = ingest_unit(self.units[task_index], task_index, work_dir, self.limits, self.cfg.batch_rows, self.name)
-        return {"rows_in": stats.rows_in, "rows_out": stats.rows_out, "quarantined": sum(stats.quarantined.values())}
+        return orjson.loads(stats.to_json())
 
     # ------------------------------------------------------------------ finalize
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         counts = StageCounts()
         stats = [TaskStats.from_json(task_stats_path(work_dir, i).read_bytes()) for i in range(len(self.units))]
         by_source: dict[str, dict] = {}
@@ -119,7 +171,7 @@ class IngestStage(Stage):
             src["derived"].update(st.derived)
             src["repaired"].update(st.repaired)
             src["derived_dropped"].update({f"quarantined:{k}": v for k, v in st.derived_quarantined.items()})
-        self._dedupe_keys(work_dir, counts, by_source)
+        self._dedupe_keys(work_dir, counts, by_source, engine)
         for name in sorted(RAW_DATASETS):
             d = work_dir / name
             if d.exists():
@@ -134,8 +186,7 @@ class IngestStage(Stage):
         counts.by_source = dict(sorted(by_source.items()))
         return counts
 
-    def _dedupe_keys(self, work_dir: Path, counts: StageCounts, by_source: dict[str, dict]) -> None:
-        engine = self.engine
+    def _dedupe_keys(self, work_dir: Path, counts: StageCounts, by_source: dict[str, dict], engine: Engine) -> None:
         exclusions: list[dict] = []
         conflicts: list[dict] = []
         origins = Origins(work_dir / PROVENANCE_DIR)
@@ -144,7 +195,7 @@ class IngestStage(Stage):
             key = get_schema(name).key
             if not d.exists() or key is None:
                 continue
-            locations = engine.find_duplicates(d, key) if engine is not None else []
+            locations = engine.find_duplicates(d, key)
             if not locations:
                 continue
             losers = resolve_duplicates(d, key, locations)

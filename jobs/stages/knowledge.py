@@ -30,18 +30,19 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import xxhash
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from corpus.knowledge import render as R
 from jobs.catalog import catalog_items
-from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
-from jobs.stage import SourceTally, Stage, StageCounts
+from jobs.outputs import part_files, write_card, write_rows
+from jobs.settings import StrictModel
+from jobs.stage import Engine, SourceTally, Stage, StageCounts
 
 OUT_DATASET = "training_documents"
 CATALOG_KINDS = ("songs", "artists", "albums")
@@ -50,11 +51,12 @@ GROUPED_KINDS = ("chart_entries", "awards")
 Flags = defaultdict[str, Counter]  # source -> flag -> count (facts attached, comments on unknown items, ...)
 Renderer = Callable[[list[dict], list[dict], SourceTally, Flags], None]
 
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
-class KnowledgeConfig(BaseModel):
+
+class KnowledgeConfig(StrictModel):
     """Templating and linking settings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
     seed: int = 0
     zh_share: float = Field(0.3, ge=0.0, le=1.0, description="share of records rendered in Chinese (CJK titles: always)")
@@ -100,6 +102,12 @@ def _spans(spans: list[tuple[int, int]], shift: int = 0) -> list[dict]:
 
 class KnowledgeStage(Stage):
     name = "knowledge"
+    transient = ("tasks", "catalog", "artist_works", "song_facts", "comment_items", "linker", "full_rows", "_rows")
+    requires = ("ingest", "select")
+
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> KnowledgeStage:
+        return cls(run.knowledge, out / "ingest", out / "select", out / "relations" if run.relations.enabled else None)
 
     def __init__(self, cfg: KnowledgeConfig, ingest_dir: Path, select_dir: Path | None, relations_dir: Path | None):
         self.cfg = cfg
@@ -107,11 +115,6 @@ class KnowledgeStage(Stage):
         self.select_dir = select_dir
         self.relations_dir = relations_dir
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        for k in ("tasks", "catalog", "artist_works", "song_facts", "comment_items", "linker", "full_rows", "_rows"):
-            state.pop(k, None)
-        return state
 
     @cached_property
     def tasks(self) -> list[tuple[str, tuple[Path, ...]]]:
@@ -137,7 +140,7 @@ class KnowledgeStage(Stage):
                    for p in part_files(self.ingest_dir / ds)]  # fmt: skip
         refs: list[Path] = []
         if self.cfg.link_entities:  # the linker's common-word statistics come from these general texts
-            from corpus.knowledge.linking import default_reference_paths  # noqa: PLC0415
+            from corpus.knowledge.linking import default_reference_paths
 
             refs = list(default_reference_paths())
         return sorted(set(lookups) | set(refs) | {p for _, files in self.tasks for p in files})
@@ -211,7 +214,7 @@ class KnowledgeStage(Stage):
 
     @cached_property
     def linker(self):
-        from corpus.knowledge.linking import CatalogLinker  # noqa: PLC0415
+        from corpus.knowledge.linking import CatalogLinker
 
         tables = {}
         for ds in ("artists", "songs", "albums"):
@@ -224,9 +227,7 @@ class KnowledgeStage(Stage):
     def lang(self, key: str, title: str | None) -> str:
         return R.pick_lang(key, self.cfg.seed, self.cfg.zh_share, title)
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
+    def process(self, task_index: int, work_dir: Path) -> dict:
         kind, files = self.tasks[task_index]
         rows = [r for f in files for r in pq.read_table(f).to_pylist()]
         out: list[dict] = []
@@ -249,7 +250,6 @@ class KnowledgeStage(Stage):
                  "flags": dict(sorted(total_flags.items())), "documents": len(out), "by_source": by_source}  # fmt: skip
         if not len(rows) == stats["rows_in"] == stats["rows_out"] + total_dropped.total():
             raise AssertionError(f"knowledge task {task_index} ({kind}): {len(rows)} rows read do not balance: {stats}")
-        save_task_stats(work_dir, task_index, stats)
         return stats
 
     def _renderers(self) -> dict[str, Renderer]:
@@ -367,7 +367,7 @@ class KnowledgeStage(Stage):
             if self.cfg.link_entities:
                 links = self.linker.link(text)
                 if links:
-                    from corpus.knowledge.linking import linked_metadata  # noqa: PLC0415
+                    from corpus.knowledge.linking import linked_metadata
 
                     meta["links"] = linked_metadata(links)
                     flags[r["source"]]["documents_linked"] += 1
@@ -468,12 +468,11 @@ class KnowledgeStage(Stage):
             for m in members:
                 tally.kept(m["source"])
 
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         counts = StageCounts()
         flags: Counter = Counter()
         docs: Counter = Counter()
-        for i in range(len(self.tasks)):
-            st = read_task_stats(work_dir, i)
+        for st in self.task_stats(work_dir):
             counts.add_task(st)  # rows in / out / dropped, in total and per source
             flags.update(st["flags"])
             docs[st["kind"]] += st["documents"]

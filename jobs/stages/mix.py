@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from corpus.behavior.interleave import approx_tokens
 from corpus.mix.budget import (
@@ -40,8 +40,9 @@ from corpus.mix.budget import (
     group_targets,
     whole_copies,
 )
-from jobs.outputs import part_files, read_task_stats, save_task_stats, write_card, write_rows
-from jobs.stage import SourceTally, Stage, StageCounts
+from jobs.outputs import part_files, write_card, write_rows
+from jobs.settings import StrictModel
+from jobs.stage import Engine, SourceTally, Stage, StageCounts
 
 OUT_DATASET = "training_documents"
 EXCLUSIONS_DIR = "_exclusions"
@@ -49,6 +50,9 @@ COUNTS_DIR = "_counts"
 REPORT = "_report"
 COUNTS_SCHEMA = pa.schema([("id", pa.string()), ("stage", pa.int8()), ("group", pa.string()),
                            ("source", pa.string()), ("weight", pa.float64()), ("n_tokens", pa.int64())])  # fmt: skip
+
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
 
 def _default_budgets() -> dict[int, dict[str, float]]:
@@ -58,10 +62,8 @@ def _default_budgets() -> dict[int, dict[str, float]]:
     return dict(out)
 
 
-class MixConfig(BaseModel):
+class MixConfig(StrictModel):
     """Curriculum budgets: tokens per stage and mix group (default: the seeds' 23.3B composition)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
     budgets: dict[int, dict[str, float]] = Field(default_factory=_default_budgets)
     # tokens of the whole mix (rule `total_tokens`: groups may be down-sampled); None (rule `keep_all`): every
@@ -109,16 +111,22 @@ def sequence_to_document(row: dict) -> dict:
 
 class MixStage(Stage):
     name = "mix"
+    transient = ("parts",)
+    requires = ()
+
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> MixStage:
+        return cls(run.mix, out / "knowledge" if run.knowledge.enabled else None, out / "behavior" if run.behavior.enabled else None)
+
+    @classmethod
+    def required(cls, run: RunConfig) -> tuple[str, ...]:
+        return tuple(s for s in ("knowledge", "behavior") if getattr(run, s).enabled)
 
     def __init__(self, cfg: MixConfig, knowledge_dir: Path | None, behavior_dir: Path | None):
         self.cfg = cfg
         self.knowledge_dir = knowledge_dir
         self.behavior_dir = behavior_dir
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("parts", None)
-        return state
 
     @cached_property
     def parts(self) -> list[tuple[str, Path]]:
@@ -146,9 +154,7 @@ class MixStage(Stage):
         rows = pq.read_table(path).to_pylist()
         return [sequence_to_document(r) for r in rows] if kind == "sequences" else rows
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
+    def process(self, task_index: int, work_dir: Path) -> dict:
         rows = self.read_part(task_index)
         where = str(self.parts[task_index][1])
         counts = pa.Table.from_pylist([
@@ -160,12 +166,11 @@ class MixStage(Stage):
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(counts, path)
         stats = {"rows_in": len(rows)}
-        save_task_stats(work_dir, task_index, stats)
         return stats
 
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         counts = pq.read_table(sorted((work_dir / COUNTS_DIR).glob("part-*.parquet")))
-        lengths = [read_task_stats(work_dir, i)["rows_in"] for i in range(len(self.parts))]
+        lengths = [st["rows_in"] for st in self.task_stats(work_dir)]
         stage = counts.column("stage").to_numpy()
         group = np.asarray(counts.column("group").to_pylist(), dtype=object)
         ids = counts.column("id").to_pylist()

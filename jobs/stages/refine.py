@@ -14,32 +14,38 @@ import os
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from corpus.ingest.op import PARQUET_WRITE_OPTIONS
+from corpus.pii import PiiConfig, PiiMasker
 from jobs.errors import UserError
-from jobs.outputs import read_task_stats, save_task_stats, write_card
-from jobs.stage import SourceTally, Stage, StageCounts
+from jobs.outputs import write_card
+from jobs.settings import StrictModel
+from jobs.stage import Engine, SourceTally, Stage, StageCounts
 from schemas import get_schema
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "corpus" / "classify" / "models" / "music_domain"
 _KEYS = {"documents": "doc_id", "comments": "comment_id"}
 
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
-class RefineConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class RefineConfig(StrictModel):
 
     datasets: tuple[str, ...] = ("documents", "comments")
     classifier_model: str = Field(str(DEFAULT_MODEL), description="DomainClassifier folder (model.ftz/bin + meta.json)")
-    pii_mode: str = Field("placeholder", pattern="^(placeholder|pseudonym)$")
+    # PII knobs keep stage-level names (the salt is read from the environment or a file, never the config); their
+    # defaults and checks are the op's (`corpus.pii.PiiConfig`)
+    pii_mode: Literal["placeholder", "pseudonym"] = PiiConfig.mode
     # the pseudonym key is a secret: never in the config (which manifests and logs store), only where to read it
     pii_salt_env: str | None = Field(None, description="environment variable holding the pseudonym salt (pseudonym mode)")
     pii_salt_file: str | None = Field(None, description="file holding the pseudonym salt (pseudonym mode)")
-    pii_entities: tuple[str, ...] | None = None  # None: every type except PERSON
+    pii_entities: tuple[str, ...] | None = None  # None: PiiConfig's default (every type except PERSON)
     ner_model_path: str | None = None
     batch_rows: int = Field(2_000, gt=0)
 
@@ -92,17 +98,18 @@ def salt_fingerprint(salt: str) -> str | None:
 
 class RefineStage(Stage):
     name = "refine"
+    transient = ("_ops", "parts")
+    requires = ("ingest",)
+
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> RefineStage:
+        return cls(run.refine, out / "ingest")
 
     def __init__(self, cfg: RefineConfig, ingest_dir: Path):
         self.cfg = cfg
         self.ingest_dir = ingest_dir
         self._ops: Any = None
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_ops"] = None  # models load once per worker, never travel
-        state.pop("parts", None)
-        return state
 
     @cached_property
     def parts(self) -> list[tuple[str, Path]]:
@@ -129,15 +136,15 @@ class RefineStage(Stage):
         return self.parts
 
     # ------------------------------------------------------------------ per worker
-    def _setup(self) -> Any:
+    def setup(self) -> None:
+        """The cleaners, the domain classifier and the PII masker, loaded once per worker process."""
         if self._ops is None:
-            from corpus.classify import DomainClassifier  # noqa: PLC0415
+            from corpus.classify import DomainClassifier
             from corpus.clean import (
-                CleanConfig,  # noqa: PLC0415
-                DocumentCleaner,  # noqa: PLC0415
+                CleanConfig,
+                DocumentCleaner,
             )
-            from corpus.clean.boilerplate import BoilerplateConfig  # noqa: PLC0415
-            from corpus.pii import PiiConfig, PiiMasker  # noqa: PLC0415
+            from corpus.clean.boilerplate import BoilerplateConfig
 
             # C4's short-unpunctuated-line rule would delete most user comments ("love this 🔥")
             cleaners = {}
@@ -155,7 +162,6 @@ class RefineStage(Stage):
             masker = PiiMasker(PiiConfig(**kwargs))
             masker.setup()
             self._ops = (cleaners, classifier, masker)
-        return self._ops
 
     @cached_property
     def catalog_names(self) -> tuple[str, ...]:
@@ -169,11 +175,9 @@ class RefineStage(Stage):
                         names.add(v)
         return tuple(sorted(names))
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
+    def process(self, task_index: int, work_dir: Path) -> dict:
         dataset, part = self.parts[task_index]
-        cleaners, classifier, masker = self._setup()
+        cleaners, classifier, masker = self._ops
         cleaner = cleaners[dataset]
         schema = get_schema("scored_documents").arrow_schema()
         out_path = work_dir / dataset / f"part-{task_index:05d}.parquet"
@@ -215,13 +219,10 @@ class RefineStage(Stage):
         os.replace(tmp, out_path)
         stats = {"rows_in": rows_in, "rows_out": rows_in, "dataset": dataset, "by_source": tally.as_dict(),
                  "langs": dict(sorted(langs.items())), "pii": dict(sorted(pii_labels.items()))}
-        save_task_stats(work_dir, task_index, stats)
-        return {"rows_in": rows_in, "rows_out": rows_in}
+        return stats
 
-    def finalize(self, work_dir: Path) -> StageCounts:
-        counts = StageCounts()
-        for i in range(len(self.parts)):
-            counts.add_task(read_task_stats(work_dir, i))
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
+        counts = self.sum_tasks(work_dir)
         counts.bytes_in = sum(p.stat().st_size for _, p in self.parts)
         for ds in self.cfg.datasets:
             d = work_dir / ds

@@ -2,7 +2,7 @@
 
 Baskets come from three places: playlists (`co_playlist`), the behavior stage's listening sessions
 (`co_session`, positive feedback only) and users' play-count libraries (`co_listener`, e.g. Last.fm's
-user-artist play counts). `jobs.spark.relations` scores every pair by binary co-occurrence cosine and
+user-artist play counts). `jobs.spark.lib.relations` scores every pair by binary co-occurrence cosine and
 keeps the top k per item. Rows are written as the `item_relations` contract (weight = similarity,
 metadata = counts and rank), bucketed by source item, so every item's neighbours sit in one part.
 
@@ -13,82 +13,59 @@ which only submits Spark jobs and receives per-part row counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from jobs.outputs import part_files, write_card, write_table
-from jobs.stage import Stage, StageCounts
+from jobs.settings import STRICT, config_dict
+from jobs.spark.lib.relations import RelationsConfig
+from jobs.stage import Engine, Stage, StageCounts
 
 OUT_DATASET = "item_relations"
 REPORT = "_report.json"
 SESSIONS_DIR = "_sessions"  # written by the behavior stage
 CATALOG = (("songs", "song_id", "song"), ("artists", "artist_id", "artist"), ("albums", "album_id", "album"))
 
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
-class RelationsStageConfig(BaseModel):
-    """Which baskets count and how relations are scored (see `jobs.spark.relations.RelationsConfig`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@pydantic_dataclass(frozen=True, config=STRICT)
+class RelationsStageConfig(RelationsConfig):
+    """The relations stage: the op's own settings (`jobs.spark.lib.relations.RelationsConfig`: top_k, min_co_count,
+    max_basket_items, similarity, min_item_baskets) plus which baskets count and how the output is split."""
+
     enabled: bool = True
     kinds: tuple[str, ...] = ("co_playlist", "co_session", "co_listener")
-    top_k: int = Field(10, ge=1)
-    min_co_count: int = Field(2, ge=1)
-    max_basket_items: int = Field(100, ge=2)
-    min_item_baskets: int = Field(2, ge=1)
-    similarity: str = Field("cosine", pattern="^(cosine|jaccard)$")
-    # session feedback that means "listened to and kept"; skips and dislikes say the opposite
+    """Relation kinds to build: co-occurrence in playlists, in listening sessions, in user libraries."""
     session_feedback: tuple[str, ...] = ("play", "like", "add_to_playlist", "share", "tag")
-    output_parts: int = Field(4, ge=1)
+    """Session feedback that means "listened to and kept" (skips and dislikes say the opposite)."""
+    output_parts: int = 4
+    """Parquet parts of the output."""
 
-    def spark_config(self):
-        from jobs.spark.relations import RelationsConfig  # noqa: PLC0415
-
-        return RelationsConfig(top_k=self.top_k, min_co_count=self.min_co_count, max_basket_items=self.max_basket_items,
-                               similarity=self.similarity, min_item_baskets=self.min_item_baskets)  # fmt: skip
-
-
-@contextmanager
-def spark_for(engine: Any, workers: int, out_root: Path | None = None, master: str | None = None) -> Iterator[Any]:
-    """The run's Spark session when the engine is Spark, else a local one for this stage only, stopped (JVM
-    included) when the stage ends. Its local directories live under `<out_root>/_tmp`."""
-    from jobs.engines import SCRATCH, SparkEngine, spark_session, stop_spark  # noqa: PLC0415  (import circle via jobs.config)
-
-    if isinstance(engine, SparkEngine):
-        yield engine.spark
-        return
-    from pyspark.sql import SparkSession  # noqa: PLC0415
-
-    if (active := SparkSession.getActiveSession()) is not None:  # e.g. a notebook's or a test's session
-        yield active
-        return
-    from jobs.config import SparkConfig  # noqa: PLC0415
-
-    scratch = out_root / SCRATCH if out_root is not None else None
-    logs = out_root / "_logs" / "spark-relations.log" if out_root is not None else None
-    spark = spark_session(SparkConfig(master=master or "local[*]", app_name="music-corpus-relations"), workers,
-                          scratch_dir=scratch, log_file=logs)  # fmt: skip
-    try:
-        yield spark
-    finally:
-        stop_spark(spark)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.output_parts < 1:
+            raise ValueError(f"relations.output_parts must be >= 1, got {self.output_parts}")
 
 
 class RelationsStage(Stage):
     name = "relations"
+    requires = ("ingest",)
 
-    def __init__(self, cfg: RelationsStageConfig, ingest_dir: Path, behavior_dir: Path | None, engine: Any = None,
-                 workers: int = 2):  # fmt: skip
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> RelationsStage:
+        return cls(run.relations, out / "ingest", out / "behavior" if run.behavior.enabled else None, workers=run.workers)
+
+    def __init__(self, cfg: RelationsStageConfig, ingest_dir: Path, behavior_dir: Path | None, workers: int = 2):
         self.cfg = cfg
         self.ingest_dir = ingest_dir
         self.behavior_dir = behavior_dir
-        self.engine = engine
-        self.workers = workers
+        self.workers = workers  # cores of the local Spark session when the run's engine is not Spark
 
     def inputs(self) -> dict[str, list[Path]]:
         ing = self.ingest_dir
@@ -99,7 +76,7 @@ class RelationsStage(Stage):
         return out
 
     def config(self) -> dict:
-        return self.cfg.model_dump(mode="json")
+        return config_dict(self.cfg)
 
     def input_files(self) -> list[Path]:
         return [p for files in self.inputs().values() for p in files]
@@ -107,18 +84,14 @@ class RelationsStage(Stage):
     def plan(self) -> list:
         return []  # one Spark job in finalize
 
-    def run_task(self, task_index: int, work_dir: Path) -> None:
+    def process(self, task_index: int, work_dir: Path) -> dict:
         raise AssertionError("the relations stage has no tasks")
 
-    def describe_run(self, engine: Any, n_tasks: int) -> str:
-        from jobs.engines import SparkEngine  # noqa: PLC0415
+    def describe_run(self, engine: Engine, n_tasks: int) -> str:
+        return f"Spark jobs in {engine.spark_description(self.workers)}"
 
-        if isinstance(engine, SparkEngine):
-            return "Spark jobs in the run's Spark session"
-        return f"Spark jobs in a local[{self.workers}] session of its own (stopped when the stage ends)"
-
-    def finalize(self, work_dir: Path) -> StageCounts:
-        with spark_for(self.engine, self.workers, work_dir.parent) as spark:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
+        with engine.stage_spark(self.workers, work_dir.parent) as spark:
             report = compute_relations(spark, self, work_dir)
         (work_dir / REPORT).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         counts = StageCounts()
@@ -140,8 +113,8 @@ class RelationsStage(Stage):
 def _has_play_counts(files: list[Path]) -> bool:
     """Whether any user-item play count exists (a pyarrow scan that stops at the first match): a
     Spark job per basket kind costs seconds even when the kind has no rows."""
-    import pyarrow.compute as pc  # noqa: PLC0415
-    import pyarrow.dataset as pads  # noqa: PLC0415
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
 
     flt = (pc.field("relation") == "play_count") & (pc.field("src_type") == "user")
     return pads.dataset([str(f) for f in files], format="parquet").head(1, columns=["relation"], filter=flt).num_rows > 0
@@ -149,9 +122,9 @@ def _has_play_counts(files: list[Path]) -> bool:
 
 def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
     """Baskets per relation kind, as Spark DataFrames (kinds without input are left out)."""
-    from pyspark.sql import functions as F  # noqa: PLC0415
+    from pyspark.sql import functions as F
 
-    from jobs.spark.relations import playlist_baskets, session_baskets  # noqa: PLC0415
+    from jobs.spark.lib.relations import playlist_baskets, session_baskets
 
     inputs = stage.inputs()
     read = lambda ds: spark.read.parquet(*[str(p) for p in inputs[ds]])  # noqa: E731
@@ -174,12 +147,12 @@ def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
 
 def compute_relations(spark, stage: RelationsStage, work_dir: Path) -> dict:
     """Compute every kind's relations and write the bucketed `item_relations` parts."""
-    from pyspark.sql import functions as F  # noqa: PLC0415
+    from pyspark.sql import functions as F
 
-    from jobs.spark.relations import basket_stats, compute_item_relations  # noqa: PLC0415
+    from jobs.spark.lib.relations import basket_stats, compute_item_relations
 
     inputs = stage.inputs()
-    rcfg = stage.cfg.spark_config()
+    rcfg = stage.cfg
     items = None
     for ds, key, kind in CATALOG:
         if inputs[ds]:
@@ -219,8 +192,8 @@ def compute_relations(spark, stage: RelationsStage, work_dir: Path) -> dict:
     for b in range(n_parts):
         if b not in written:
             write_table(out_dir / f"part-{b:05d}.parquet", to_relation_rows(empty), OUT_DATASET)
-    import pyarrow.compute as pc  # noqa: PLC0415
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     for f in part_files(out_dir):
         vc = pc.value_counts(pq.read_table(f, columns=["relation"]).column("relation"))
@@ -232,8 +205,8 @@ def compute_relations(spark, stage: RelationsStage, work_dir: Path) -> dict:
 
 def to_relation_rows(t: pa.Table) -> pa.Table:
     """Computed relations (sorted by src_id, rank) as `item_relations` contract rows."""
-    import pyarrow.compute as pc  # noqa: PLC0415
-    import xxhash  # noqa: PLC0415
+    import pyarrow.compute as pc
+    import xxhash
 
     t = t.sort_by([("src_id", "ascending"), ("relation", "ascending"), ("rank", "ascending")])
     rel, src, dst = (t.column(c).to_pylist() for c in ("relation", "src_id", "dst_id"))
@@ -251,7 +224,7 @@ def to_relation_rows(t: pa.Table) -> pa.Table:
 
 def _write_buckets(out_dir: str):
     """mapInArrow function: write each bucket of source items in the partition as one part."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     def run(batches):
         tables = [pa.Table.from_batches([b]) for b in batches if b.num_rows]

@@ -7,22 +7,39 @@ truth under `_truth/`, and a card saying the data is generated. Same seed and si
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import orjson
 
-from jobs.config import SampleStageConfig
-from jobs.outputs import read_task_stats, save_task_stats
-from jobs.stage import Stage, StageCounts
+from jobs.settings import StrictModel
+from jobs.stage import Engine, Stage, StageCounts
+
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
+
+
+class SampleStageConfig(StrictModel):
+    """The demo sample: generated first when `enabled`, and readable as `{sample}` in source paths."""
+
+    enabled: bool = True
+    preset: Literal["tiny", "small", "medium"] = "small"
+    target_bytes: int | None = None
+    seed: int = 0
 
 
 class SampleStage(Stage):
     name = "sample"
+    requires = ()
+
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> SampleStage:
+        return cls(run.sample)
 
     def __init__(self, cfg: SampleStageConfig):
         self.cfg = cfg
 
     def sample_config(self):
-        from corpus.sample import SampleConfig  # noqa: PLC0415
+        from corpus.sample import SampleConfig
 
         if self.cfg.target_bytes:
             return SampleConfig.for_target_bytes(self.cfg.target_bytes, seed=self.cfg.seed)
@@ -37,16 +54,13 @@ class SampleStage(Stage):
     def plan(self) -> list[int]:
         return [0]
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        from corpus.sample import generate_sample  # noqa: PLC0415
+    def process(self, task_index: int, work_dir: Path) -> dict:
+        from corpus.sample import generate_sample
 
-        if read_task_stats(work_dir, task_index) is not None:
-            return {}
         generate_sample(self.sample_config(), work_dir)
-        save_task_stats(work_dir, task_index, {})
         return {}
 
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         info = orjson.loads((work_dir / "_sample.json").read_bytes())
         counts = StageCounts()
         for ds, n in sorted(info["datasets"].items()):

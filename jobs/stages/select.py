@@ -18,16 +18,18 @@ from __future__ import annotations
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from corpus.classify.weighting import WeightPolicy, score_to_weight
 from corpus.dedup.cluster import DROP_STATUSES
-from jobs.outputs import read_task_stats, save_task_stats, write_card, write_rows
-from jobs.stage import SourceTally, Stage, StageCounts
+from jobs.outputs import write_card, write_rows
+from jobs.settings import StrictModel
+from jobs.stage import Engine, SourceTally, Stage, StageCounts
 
 EXCLUSIONS_DIR = "_exclusions"
 OUT_DATASET = "training_documents"
@@ -57,21 +59,11 @@ COMMENT_QUALITY: dict[str, tuple[float | None, float | None]] = {
     "dup_line_frac": (None, 0.5),
 }
 
-
-class DomainWeightConfig(BaseModel):
-    """How the classifier's P(music) becomes a weight (see `corpus.classify.weighting`)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: str = Field("linear", pattern="^(hard|linear|logistic)$")
-    threshold: float = 0.556  # hard: keep at or above (the shipped model's meta.json threshold, max F1 on valid)
-    t0: float = 0.2  # linear: weight 0 at or below t0 ...
-    t1: float = 0.8  # ... rising to 1 at t1
-    floor: float = 0.0
-    steepness: float = 10.0
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
 
 
-class SelectConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SelectConfig(StrictModel):
 
     languages: tuple[str, ...] = ("en", "zh")
     # short user comments give low language-id confidence; documents are held to a higher bar
@@ -82,7 +74,7 @@ class SelectConfig(BaseModel):
     # sources whose rows are held to their own bounds instead of their dataset's, e.g. short user requests
     # (a 12-word question fails Gopher's 20-word minimum, and n-gram fractions of 12 words say nothing)
     source_quality: dict[str, dict[str, tuple[float | None, float | None]]] = Field(default_factory=dict)
-    domain: DomainWeightConfig = DomainWeightConfig()
+    domain: WeightPolicy = WeightPolicy()  # the op's own config (corpus/classify/weighting.py)
     # datasets whose rows are weighted by the domain classifier; comments on a music platform's own
     # items are in-domain by construction (and far shorter than what the classifier was trained on)
     domain_datasets: tuple[str, ...] = ("documents",)
@@ -124,16 +116,22 @@ def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None)
 
 class SelectStage(Stage):
     name = "select"
+    transient = ("parts",)
+    requires = ("refine",)
+
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> SelectStage:
+        return cls(run.select, out / "refine", out / "dedup" if run.dedup.enabled else None)
+
+    @classmethod
+    def required(cls, run: RunConfig) -> tuple[str, ...]:
+        return ("refine", "dedup") if run.dedup.enabled else ("refine",)
 
     def __init__(self, cfg: SelectConfig, refine_dir: Path, dedup_dir: Path | None = None):
         self.cfg = cfg
         self.refine_dir = refine_dir
         self.dedup_dir = dedup_dir
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("parts", None)
-        return state
 
     @cached_property
     def parts(self) -> list[Path]:
@@ -158,11 +156,7 @@ class SelectStage(Stage):
     def plan(self) -> list[Path]:
         return self.parts
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
-        d = self.cfg.domain
-        policy = WeightPolicy(kind=d.kind, threshold=d.threshold, t0=d.t0, t1=d.t1, floor=d.floor, steepness=d.steepness)
+    def process(self, task_index: int, work_dir: Path) -> dict:
         table = pq.read_table(self.parts[task_index])
         rows = table.to_pylist()
         dups: list[dict | None] = [None] * len(rows)
@@ -170,7 +164,7 @@ class SelectStage(Stage):
             dups = pq.read_table(dpath).to_pylist()
             if len(dups) != len(rows) or any(d["doc_id"] != r["doc_id"] for d, r in zip(dups, rows, strict=True)):
                 raise ValueError(f"select: {dpath} is not aligned with {self.parts[task_index]}; re-run dedup")
-        weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), policy)
+        weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), self.cfg.domain)
         kept, excluded = [], []
         dropped: Counter[str] = Counter()
         tally = SourceTally()
@@ -199,13 +193,10 @@ class SelectStage(Stage):
         write_rows(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
         stats = {"rows_in": len(rows), "rows_out": len(kept), "dropped": dict(sorted(dropped.items())),
                  "by_source": tally.as_dict()}
-        save_task_stats(work_dir, task_index, stats)
-        return {"rows_in": len(rows), "rows_out": len(kept)}
+        return stats
 
-    def finalize(self, work_dir: Path) -> StageCounts:
-        counts = StageCounts()
-        for i in range(len(self.parts)):
-            counts.add_task(read_task_stats(work_dir, i))
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
+        counts = self.sum_tasks(work_dir)
         counts.bytes_in = sum(p.stat().st_size for p in self.parts)
         policy = f"Policy: {orjson.dumps(self.config(), option=orjson.OPT_SORT_KEYS).decode()}"
         for sub, name in ((OUT_DATASET, OUT_DATASET), (EXCLUSIONS_DIR, "exclusions")):

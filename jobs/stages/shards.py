@@ -43,7 +43,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -51,10 +51,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from jobs.outputs import part_files, read_task_stats, save_task_stats
-from jobs.stage import SourceTally, Stage, StageCounts
+from jobs.outputs import part_files
+from jobs.settings import StrictModel, expand_path
+from jobs.stage import Engine, SourceTally, Stage, StageCounts
 
 TOKENIZER_DIR = "tokenizer"
 PARTIAL_DIR = "_partial"
@@ -66,6 +67,9 @@ HASH_SPACE = 1 << 64
 _HASH_SALT = b"music-llm heldout split\x00"  # keeps this hash independent of other uses of the same ids
 _REPEAT = re.compile(r"~[0-9]+$")  # the mix's repeat suffix: copy k > 0 of <doc_id> is <doc_id>~<k>
 
+if TYPE_CHECKING:
+    from jobs.config import RunConfig
+
 
 def _quiet_megatron() -> None:
     """megatron-core warns at import that Transformer Engine and Apex are absent (shard I/O needs neither) and logs
@@ -76,10 +80,8 @@ def _quiet_megatron() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
-class ShardsConfig(BaseModel):
+class ShardsConfig(StrictModel):
     """Tokenizer and shard settings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
     # a Hugging Face tokenizer directory ({shared} = ../shared/data, so "{shared}/../tokenizers/qwen3");
     # None: train a byte-level BPE on the mix's documents
@@ -178,6 +180,16 @@ def _keep_extremes(a: np.ndarray, k: int, largest: bool) -> np.ndarray:
 
 class ShardsStage(Stage):
     name = "shards"
+    transient = ("parts", "_tok", "_rules")
+    requires = ("mix",)
+
+    @classmethod
+    def from_run(cls, run: RunConfig, out: Path) -> ShardsStage:
+        return cls(run.shards, out / "mix")
+
+    @classmethod
+    def enabled(cls, run: RunConfig) -> bool:
+        return run.shards.enabled and run.mix.enabled  # the shards are the mix's
 
     def __init__(self, cfg: ShardsConfig, mix_dir: Path):
         self.cfg = cfg
@@ -185,12 +197,6 @@ class ShardsStage(Stage):
         self._tok: Any = None
         self._rules: dict[str, SplitRule] | None = None
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("parts", None)
-        state["_tok"] = None
-        state["_rules"] = None  # read again from `_splits.json` where the task runs
-        return state
 
     @cached_property
     def parts(self) -> list[Path]:
@@ -199,7 +205,6 @@ class ShardsStage(Stage):
     def tokenizer_path(self) -> Path | None:
         if self.cfg.tokenizer is None:
             return None
-        from jobs.config import expand_path  # noqa: PLC0415
 
         p = Path(expand_path(self.cfg.tokenizer, Path("."))).resolve()
         if not p.exists():
@@ -217,7 +222,7 @@ class ShardsStage(Stage):
         return self.parts + (sorted(f for f in tok.iterdir() if f.is_file()) if tok else [])
 
     def after_skip(self, final_dir: Path) -> None:
-        from tokenizer.blend import blend_root  # noqa: PLC0415
+        from tokenizer.blend import blend_root
 
         root = blend_root(final_dir / BLEND_DIR)
         if root is not None and Path(root) != final_dir.resolve():
@@ -230,7 +235,7 @@ class ShardsStage(Stage):
             raise FileNotFoundError(f"shards: no training documents under {self.mix_dir}; run the mix stage first")
         return self.parts
 
-    def prepare(self, work_dir: Path) -> None:
+    def prepare(self, work_dir: Path, engine: Engine) -> None:
         self._prepare_splits(work_dir)
         self._prepare_tokenizer(work_dir)
 
@@ -274,7 +279,7 @@ class ShardsStage(Stage):
         return self._rules
 
     def _prepare_tokenizer(self, work_dir: Path) -> None:
-        from tokenizer.load import load_tokenizer, train_bpe  # noqa: PLC0415
+        from tokenizer.load import load_tokenizer, train_bpe
 
         out = work_dir / TOKENIZER_DIR
         if (out / "tokenizer_meta.json").exists():
@@ -309,16 +314,14 @@ class ShardsStage(Stage):
 
     def tokenizer(self, work_dir: Path):
         if self._tok is None:
-            from tokenizer.load import load_tokenizer  # noqa: PLC0415
+            from tokenizer.load import load_tokenizer
 
             self._tok = load_tokenizer(work_dir / TOKENIZER_DIR)
         return self._tok
 
-    def run_task(self, task_index: int, work_dir: Path) -> dict:
-        from tokenizer.shards import tokenize_arrow_to_shard  # noqa: PLC0415
+    def process(self, task_index: int, work_dir: Path) -> dict:
+        from tokenizer.shards import tokenize_arrow_to_shard
 
-        if (done := read_task_stats(work_dir, task_index)) is not None:
-            return done
         _quiet_megatron()
         tok = self.tokenizer(work_dir)
         rules = self.split_rules(work_dir)
@@ -345,20 +348,18 @@ class ShardsStage(Stage):
         for source, n in per_split.items():  # extra per-source counters pass through StageCounts, summed
             by_source[source]["split_documents"] = n
         stats = {"rows_in": table.num_rows, "groups": groups, "by_source": by_source}
-        save_task_stats(work_dir, task_index, stats)
         return stats
 
-    def finalize(self, work_dir: Path) -> StageCounts:
+    def finalize(self, work_dir: Path, engine: Engine) -> StageCounts:
         _quiet_megatron()
-        from tokenizer.blend import projection, projection_markdown, write_blend_files  # noqa: PLC0415
-        from tokenizer.shards import merge_shards  # noqa: PLC0415
+        from tokenizer.blend import projection, projection_markdown, write_blend_files
+        from tokenizer.shards import merge_shards
 
         counts = StageCounts()
         Key = tuple[int, str, str]  # (stage, source, split)
         totals: dict[Key, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         partials: dict[Key, list[Path]] = defaultdict(list)
-        for i in range(len(self.parts)):
-            st = read_task_stats(work_dir, i)
+        for i, st in enumerate(self.task_stats(work_dir)):
             counts.add_task(st)
             for key, g in st["groups"].items():
                 stage, source, split = key.split("\t")

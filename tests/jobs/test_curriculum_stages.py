@@ -16,10 +16,10 @@ import pytest
 from corpus.behavior.interleave import PROFILE, STATE, approx_tokens
 from corpus.knowledge import render as R
 from jobs.config import load_config
-from jobs.engines import LocalEngine, SparkEngine
+from jobs.engines import InlineEngine, LocalEngine, SparkEngine
 from jobs.outputs import write_rows
 from jobs.run import run_corpus
-from jobs.stage import InlineEngine, run_stage
+from jobs.stage import run_stage
 from jobs.stages.behavior import BehaviorStage, BehaviorStageConfig, user_buckets
 from schemas import get_schema, validate_parquet
 
@@ -177,7 +177,7 @@ def test_spark_buckets_match_numpy_and_give_identical_sequences(demo, spark, tmp
     assert got == user_buckets(users, 7).tolist()
     cfg = BehaviorStageConfig(buckets=3)
     a = run_stage(BehaviorStage(cfg, out / "ingest"), tmp_path / "a", InlineEngine())
-    b = run_stage(BehaviorStage(cfg, out / "ingest", engine=SparkEngine(spark)), tmp_path / "b", SparkEngine(spark))
+    b = run_stage(BehaviorStage(cfg, out / "ingest"), tmp_path / "b", SparkEngine(spark))
     for part in sorted((a.out_dir / "training_sequences").glob("part-*.parquet")):
         assert part.read_bytes() == (b.out_dir / "training_sequences" / part.name).read_bytes()
 

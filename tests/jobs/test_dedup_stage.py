@@ -90,7 +90,7 @@ def test_workers_and_spark_give_identical_outputs(demo, tmp_path, spark):
     for name, engine in (("dt", DatatroveEngine(workers=2, progress=False)), ("spark", SparkEngine(spark))):
         other = tmp_path / name
         shutil.copytree(out / "refine", other / "refine")
-        stage = DedupStage(cfg.dedup, other / "refine", engine=engine)
+        stage = DedupStage(cfg.dedup, other / "refine")
         run_stage(stage, other, engine)
         assert _outputs(other) == _outputs(out), name
         assert (other / "dedup" / "_report.json").read_bytes() == (
@@ -137,7 +137,7 @@ def test_previous_index_drops_content_already_in_the_corpus(shared_data, tmp_pat
     for name, engine in (("local", LocalEngine()), ("spark", SparkEngine(spark))):
         v2 = tmp_path / f"v2-{name}"
         _scored(v2 / "refine" / "documents" / "part-00000.parquet", rows)
-        run_stage(DedupStage(cfg, v2 / "refine", engine=engine), v2, engine)
+        run_stage(DedupStage(cfg, v2 / "refine"), v2, engine)
         results[name] = v2
     a = pq.read_table(results["local"] / "dedup" / "documents").to_pylist()
     status = {r["doc_id"]: r["dup_status"] for r in a}
@@ -176,7 +176,7 @@ def test_bad_input_is_accounted_for(tmp_path, spark):
         _scored(root / "refine" / "documents" / "part-00000.parquet", rows[:5])
         _scored(root / "refine" / "documents" / "part-00001.parquet", rows[5:])
         res = run_stage(
-            DedupStage(DedupConfig(datasets=("documents",)), root / "refine", engine=engine), root, engine
+            DedupStage(DedupConfig(datasets=("documents",)), root / "refine"), root, engine
         )
         assert res.manifest["rows_in"] == res.manifest["rows_out"] == len(rows)
     a = list(_attrs(tmp_path / "local").values())

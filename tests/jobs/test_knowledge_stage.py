@@ -12,8 +12,9 @@ import pyarrow.dataset as pads
 import pytest
 
 from corpus.knowledge.linking import Link
+from jobs.engines import InlineEngine
 from jobs.outputs import write_rows
-from jobs.stage import InlineEngine, run_stage
+from jobs.stage import run_stage
 from jobs.stages.knowledge import KnowledgeConfig, KnowledgeStage
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import duckdb
@@ -71,7 +72,8 @@ def test_domain_scores_follow_the_generator_labels(demo):
 
 def test_new_threshold_reruns_only_select(demo, tmp_path):
     out, results, cfg = demo
-    strict = cfg.model_copy(update={"select": cfg.select.model_copy(update={"domain": cfg.select.domain.model_copy(update={"kind": "hard", "threshold": 0.9})})})
+    strict_domain = dataclasses.replace(cfg.select.domain, kind="hard", threshold=0.9)  # the op's own config
+    strict = cfg.model_copy(update={"select": cfg.select.model_copy(update={"domain": strict_domain})})
     report = run_corpus(strict, stages=DOCUMENT_STAGES, engine=LocalEngine())
     status = {r.stage: r.status for r in report.results}
     assert status == {"sample": "skipped", "ingest": "skipped", "refine": "skipped", "dedup": "skipped", "select": "ran"}

@@ -8,7 +8,7 @@ from itertools import permutations
 
 import pytest
 
-from jobs.spark.relations import (
+from jobs.spark.lib.relations import (
     RELATION_COLUMNS,
     RelationsConfig,
     basket_stats,

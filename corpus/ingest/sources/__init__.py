@@ -12,7 +12,7 @@ ADAPTERS: dict[str, type[SourceAdapter]] = {GenericAdapter.name: GenericAdapter}
 
 
 def _register_real_adapters() -> None:
-    from corpus.ingest.sources import real  # noqa: PLC0415  (kept out of import time of `base`)
+    from corpus.ingest.sources import real  # kept out of the import time of `base`
 
     for cls in real.ADAPTERS:
         ADAPTERS[cls.name] = cls
