@@ -195,18 +195,23 @@ def read_csv(
     encoding: str = "utf-8",
     quoting: bool = True,
     required_columns: tuple[str, ...] = (),
+    columns: tuple[str, ...] | None = None,
 ) -> Iterator[RawRow]:
-    """Rows of a delimited file with a header line. Rows with the wrong number of fields or
-    undecodable bytes are rejected with their line number; a missing header raises."""
+    """Rows of a delimited file with a header line, or without one when `columns` names the fields.
+    Rows with the wrong number of fields or undecodable bytes are rejected with their line number; a
+    missing header raises."""
     file = str(path)
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     with open(path, encoding=enc, errors="surrogateescape", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, strict=False)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError(f"{file}: file is empty; expected a header line.") from None
-        header = [h.strip() for h in header]
+        if columns is not None:
+            header = list(columns)
+        else:
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputError(f"{file}: file is empty; expected a header line.") from None
+            header = [h.strip() for h in header]
         missing = [c for c in required_columns if c not in header]
         if missing:
             raise InputError(
@@ -231,10 +236,11 @@ def read_csv(
                 continue
             payload = _csv_payload(fields, delimiter, encoding)
             if len(fields) != n:
+                want = f"the header has {n}" if columns is None else f"expected {n} ({', '.join(header)})"
                 yield RawRow(
                     row_no,
                     payload,
-                    reject=Reject(file, row_no, "malformed_row", f"has {len(fields)} fields, the header has {n}", payload),
+                    reject=Reject(file, row_no, "malformed_row", f"has {len(fields)} fields, {want}", payload),
                 )
                 continue
             values = dict(zip(header, fields, strict=True))

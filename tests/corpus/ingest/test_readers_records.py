@@ -66,6 +66,15 @@ def test_csv_rows_with_wrong_field_count_or_bad_bytes_are_rejected(tmp_path):
     assert out[3].reject.payload == b"5,caf\xe9\n"  # the original bytes are kept
 
 
+def test_csv_without_header_line(tmp_path):
+    path = tmp_path / "singers.csv"
+    path.write_bytes(b'1,Aioz\r\n2,"OK,no problem"\r\n3,a,b\r\n')
+    out = list(read_csv(path, columns=("id", "name")))
+    assert [r.row for r in out] == [1, 2, 3]  # the first line is data, not a header
+    assert out[0].values == {"id": "1", "name": "Aioz"} and out[1].values == {"id": "2", "name": "OK,no problem"}
+    assert out[2].reject.reason == "malformed_row" and "expected 2 (id, name)" in out[2].reject.message
+
+
 def test_csv_latin1_and_missing_header_column(tmp_path):
     path = tmp_path / "t.tsv"
     path.write_bytes("id\ttag\n1\tn\xe9o-soul\n".encode("latin-1"))

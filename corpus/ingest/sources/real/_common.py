@@ -53,9 +53,14 @@ def option_encoding(spec: SourceSpec, path: Path, fallback: str) -> str:
 
 
 def csv_rows(
-    path: Path, encoding: str = "utf-8", delimiter: str = ",", quoting: bool = True
+    path: Path,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    quoting: bool = True,
+    columns: tuple[str, ...] | None = None,
 ) -> Iterator[RawRow]:
-    return read_csv(path, delimiter=delimiter, encoding=encoding, quoting=quoting)
+    """Rows of a CSV file with a header line, or of a headerless one whose fields `columns` names."""
+    return read_csv(path, delimiter=delimiter, encoding=encoding, quoting=quoting, columns=columns)
 
 
 def passthrough(raw: RawRow, dataset: str) -> Reject:
