@@ -1,4 +1,4 @@
-"""Adapters for the real public music datasets under `../shared/data/` (read by path, never copied)."""
+"""Adapters for the real public datasets (music and general text) under `../shared/data/` (read by path, never copied)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from corpus.ingest.sources.real.deezer import (
 from corpus.ingest.sources.real.grammy import GrammyAwardsAdapter
 from corpus.ingest.sources.real.lastfm import LastfmHetrec2011Adapter
 from corpus.ingest.sources.real.msd import MsdSubsetCorgisAdapter
+from corpus.ingest.sources.real.muchin import MuChin1kAdapter
 from corpus.ingest.sources.real.musiccaps import MusicCapsAdapter
+from corpus.ingest.sources.real.netease import NeteaseHotCommentsAdapter, NeteasePlaylistsAdapter
+from corpus.ingest.sources.real.news import BbcNewsFulltextAdapter, ThucNewsTitlesAdapter
 from corpus.ingest.sources.real.nq_open import NQOpenMusicAdapter
 from corpus.ingest.sources.real.rolling_stone import RollingStone500AlbumsAdapter
 from corpus.ingest.sources.real.spotify import (
@@ -54,4 +57,9 @@ ADAPTERS += [
     ZiqiEvalAdapter,
     WikiText2RawAdapter,
     WebCrawlSamplesAdapter,
+    BbcNewsFulltextAdapter,
+    ThucNewsTitlesAdapter,
+    MuChin1kAdapter,
+    NeteaseHotCommentsAdapter,
+    NeteasePlaylistsAdapter,
 ]
