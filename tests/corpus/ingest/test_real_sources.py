@@ -81,6 +81,15 @@ def _ner_rows(root: Path) -> int:
     return n
 
 
+def _netease_playlist_rows(root: Path) -> int:
+    """Playlists (CSV), singers (headerless CSV), and track lists that match no playlist (own rows)."""
+    ids = {p["SongsListID"] for p in csv_dicts(root / "playlists.csv")}
+    with open(root / "singers.csv", encoding="utf-8", newline="") as f:
+        singers = sum(1 for rec in csv.reader(f) if any(c.strip() for c in rec))
+    orphans = sum(1 for t in jsonl_rows(root / "playlist_tracks.jsonl") if t["playlist_id"] not in ids)
+    return len(ids) + singers + orphans
+
+
 LASTFM_DATA = ("artists.dat", "user_taggedartists.dat", "user_artists.dat", "user_friends.dat")
 NQ_FILES = ("NQ-open.dev.jsonl", "NQ-open.efficientqa.dev.1.1.jsonl", "NQ-open.efficientqa.test.1.1.jsonl")
 
@@ -250,6 +259,37 @@ CASES = [
         "web_crawl_samples",
         lambda r: sum(jsonl_count(f) for f in [*r.glob("*.jsonl"), *r.glob("fixtures/*.jsonl")]),
         {"documents": 4070},
+    ),
+    Case(
+        "bbc_news_fulltext",
+        "bbc_news_fulltext",
+        lambda r: jsonl_count(r / "bbc_news.jsonl"),
+        {"documents": 2225},
+    ),
+    Case(
+        "thucnews_titles_zh",
+        "thucnews_titles_zh",
+        lambda r: jsonl_count(r / "thucnews_titles.jsonl"),
+        {"documents": 20000},
+    ),
+    Case(
+        "muchin_1k_zh",
+        "muchin_1k_zh",
+        lambda r: jsonl_count(r / "muchin_descriptions.jsonl"),  # one song per line
+        {"songs": 1000, "documents": 2000},  # an amateur and a professional description per song
+    ),
+    Case(
+        "netease_hot_comments_jaychou_zh",
+        "netease_hot_comments_jaychou_zh",
+        lambda r: csv_count(r / "hot_comments.csv"),
+        {"comments": 4987, "user_profiles": 3547},  # one profile per distinct author
+    ),
+    Case(
+        "netease_playlists_zh",
+        "netease_playlists_zh",
+        _netease_playlist_rows,
+        {"playlists": 634, "songs": 38551, "user_profiles": 295, "artists": 7783},
+        {"missing_tracks": 1},  # 635 playlists, 634 track lists (SOURCE.md)
     ),
 ]
 
@@ -715,6 +755,217 @@ def test_web_crawl(ingest: Callable[..., Run]) -> None:
     assert bbq["created_at"].isoformat() == "2019-04-25T12:57:54+00:00"
     assert sum(1 for d in docs if d["created_at"] is not None) == 3000 + 30 + 20
     assert all("tokens" not in meta(d) for d in docs)
+
+
+# ----------------------------------------------------------------------------- news, Chinese music text, NetEase
+
+
+def test_bbc_news(ingest: Callable[..., Run]) -> None:
+    docs = by_source_id(run_case(ingest, case_named("bbc_news_fulltext")).rows("documents"))
+    src = jsonl_rows(SHARED / "bbc_news_fulltext" / "bbc_news.jsonl")
+    assert set(docs) == {r["id"] for r in src}  # ids are the upstream file names
+    assert Counter(meta(d)["category"] for d in docs.values()) == {
+        "business": 510, "entertainment": 386, "politics": 417, "sport": 511, "tech": 401,
+    }  # fmt: skip
+    d = docs["entertainment/023.txt"]
+    assert d["doc_id"] == make_id("documents", "bbc_news_fulltext", "entertainment/023.txt")
+    assert (d["title"], d["lang"]) == ("Famed music director Viotti dies", "en")
+    assert d["text"].startswith("Conductor Marcello Viotti, director of Venice's famous La Fenice Theatre")
+    assert "\n\n" in d["text"] and meta(d)["n_music_keyword_hits"] == 9  # paragraphs kept; heuristic count kept
+    assert sum(1 for r in src if meta(docs[r["id"]])["n_music_keyword_hits"] >= 3
+               and r["category"] == "entertainment") == 190  # fmt: skip
+    # HTML entities in a few articles are repaired (`communiqu&#233;`), nothing else changes
+    changed = [r["id"] for r in src if docs[r["id"]]["text"] != normalize_text(r["text"])]
+    assert 0 < len(changed) < 30 and not any("&#" in d["text"] or "&#" in d["title"] for d in docs.values())
+
+
+def test_thucnews_titles(ingest: Callable[..., Run]) -> None:
+    docs = by_source_id(run_case(ingest, case_named("thucnews_titles_zh")).rows("documents"))
+    classes = (SHARED / "thucnews_titles_zh" / "class.txt").read_text(encoding="utf-8").split()
+    per = Counter((meta(d)["split"], meta(d)["category"]) for d in docs.values())
+    assert per == {(split, c): 1000 for split in ("dev", "test") for c in classes}
+    assert {(meta(d)["category"], meta(d)["category_zh"]) for d in docs.values()} >= {("entertainment", "娱乐")}
+    assert all(d["lang"] == "zh" and d["title"] is None for d in docs.values())
+    d = docs["dev/49"]
+    assert d["doc_id"] == make_id("documents", "thucnews_titles_zh", "dev/49")
+    assert d["text"] == "Rain入伍前最后开唱 本周六“雨”润京城(图)" and meta(d)["label_id"] == 9
+    assert docs["dev/0"]["text"] == "体验2D巅峰 倚天屠龙记十大创新概览"
+
+
+def test_muchin(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("muchin_1k_zh"))
+    songs = by_source_id(run.rows("songs"))
+    assert set(songs) == {f"s_{i:04d}" for i in range(1, 1001)}
+    s1 = songs["s_0001"]
+    assert (s1["title"], s1["artists"], s1["genres"]) == ("消愁", ["薛之谦", "毛不易"], ["pop"])
+    assert s1["song_id"] == make_id("songs", "muchin_1k_zh", "s_0001")
+    assert Counter(tuple(s["genres"] or ()) for s in songs.values())[()] == 225  # empty genre: null
+    docs = run.rows("documents")
+    assert Counter(meta(d)["annotator"] for d in docs) == {"amateur": 1000, "professional": 1000}
+    song_ids = {s["song_id"] for s in songs.values()}
+    assert all(meta(d)["song_id"] in song_ids and d["lang"] == "zh" for d in docs)
+    src = {r["mid"]: r for r in jsonl_rows(SHARED / "muchin_1k_zh" / "muchin_descriptions.jsonl")}
+    first = next(d for d in docs if meta(d)["mid"] == "s_0001" and meta(d)["annotator"] == "amateur")
+    m = meta(first)
+    assert first["text"] == normalize_text(next(a["desc"] for a in src["s_0001"]["amateur"] if a["desc"]))
+    assert first["text"].startswith("这首歌词中充满了对生活的感悟和对未来的期许。")
+    assert (m["song_title"], m["question"]) == ("消愁", "这首歌带给你的感受？")
+    assert m["tags"]["快慢感受"] == ["中速", "较慢", "缓慢"] and "配器与音效" in m["tags"]
+    assert m["options"]["现场版"]["answer"] == "是"
+    # every tag dimension of the song's group is in metadata (8 amateur, 10 professional answers)
+    for d in docs:
+        answers = src[meta(d)["mid"]][meta(d)["annotator"]]
+        assert set(meta(d)["tags"]) == {t["dimension"] for a in answers for t in a["tags"]}
+
+
+def test_netease_hot_comments(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("netease_hot_comments_jaychou_zh"))
+    comments = by_source_id(run.rows("comments"))
+    src = csv_dicts(SHARED / "netease_hot_comments_jaychou_zh" / "hot_comments.csv")
+    assert set(comments) == {r["row_id"] for r in src}
+    assert len({meta(c)["netease_song_id"] for c in comments.values()}) == 368
+    users = {u["user_id"] for u in run.rows("user_profiles")}
+    assert len(users) == 3547 and {c["user_id"] for c in comments.values()} == users
+    for r in src:
+        c = comments[r["row_id"]]
+        assert c["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ") == r["time_utc"]
+        assert meta(c)["liked_count"] == int(r["liked_count"])
+    c = comments["2"]
+    assert c["comment_id"] == make_id("comments", "netease_hot_comments_jaychou_zh", "2")
+    assert c["text"] == "这哪是床边故事，明明是睡你麻痹起来嗨[大哭]"
+    assert (c["item_type"], c["item_id"]) == ("song", None)  # no song titles in the source
+    assert (meta(c)["netease_song_id"], meta(c)["artist"], meta(c)["lang"]) == ("415792916", "周杰伦", "zh")
+    assert c["user_id"] == make_id("user_profiles", "netease_hot_comments_jaychou_zh", "132134365")
+    # multi-line comments keep their lines (trailing newlines are stripped)
+    assert sum(1 for c in comments.values() if "\n" in c["text"]) == sum(1 for r in src if re.search("[\r\n]", r["content"].strip())) > 100
+
+
+def test_netease_playlists(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("netease_playlists_zh"))
+    root = SHARED / "netease_playlists_zh"
+    lists = {t["playlist_id"]: t for t in jsonl_rows(root / "playlist_tracks.jsonl")}
+    playlists = by_source_id(run.rows("playlists"))
+    assert set(playlists) == set(lists)
+    songs = run.rows("songs")
+    assert {s["source_id"] for s in songs} == {t["song_id"] for pl in lists.values() for t in pl["tracks"]}
+    song_ids = {s["song_id"] for s in songs}
+    assert sum(len(p["song_ids"]) for p in playlists.values()) == 72341
+    for pid, p in playlists.items():  # tracks in playlist order, all with a song record
+        assert p["song_ids"] == [make_id("songs", "netease_playlists_zh", t["song_id"]) for t in lists[pid]["tracks"]]
+    assert {i for p in playlists.values() for i in p["song_ids"]} == song_ids
+    users = {u["user_id"] for u in run.rows("user_profiles")}
+    assert {p["user_id"] for p in playlists.values()} == users
+    p = playlists["10009377589"]
+    assert p["name"] == "欧美R&B入坑曲：封神旋律 是谁的一代青春"
+    assert p["playlist_id"] == make_id("playlists", "netease_playlists_zh", "10009377589")
+    assert meta(p)["tags"] == ["欧美", "R&B/Soul", "90后"] and meta(p)["play_count"] == 16286
+    assert all(meta(p)["tags"] == lists[pid]["tags"] for pid, p in playlists.items())
+    assert Counter(meta(p)["comment_count"] for p in playlists.values())["评论"] > 100  # scrape artefact kept
+    first = next(s for s in songs if s["source_id"] == "2772113")
+    assert (first["title"], first["artists"], first["popularity"]) == ("I wanted you", ["Ina Wroldsen"], 100.0)
+    artists = by_source_id(run.rows("artists"))
+    assert artists["37131923"]["name"] == "OK,没问题"  # a quoted name with a comma
+    assert artists["29235210"]["name"] == "Aioz" and len(artists) == 7783
+    assert not [a["name"] for a in artists.values() if "&amp;" in a["name"]]  # HTML entities repaired
+    [q] = run.quarantine()
+    assert (q["reason"], q["row"], q["field"]) == ("missing_tracks", 607, "song_ids")
+    assert b"9777794832" in q["payload"]
+
+
+# ----------------------------------------------------------------------------- bad rows in these sources
+
+
+def ingest_folder(name: str, root: Path, out: Path) -> Run:
+    spec = SourceSpec(name=name, path=str(root), adapter=name)
+    return Run(out, [ingest_unit(u, i, out) for i, u in enumerate(get_adapter(name).plan(spec, SPLIT_BYTES))])
+
+
+def first_lines(path: Path, n: int) -> list[bytes]:
+    return path.read_bytes().split(b"\n")[:n]
+
+
+def quarantined_by_row(run: Run) -> dict[int, str]:
+    assert run.rows_in == run.rows_out + sum(run.total("quarantined").values())
+    return {q["row"]: q["reason"] for q in run.quarantine() if q["file"].endswith((".jsonl", ".csv"))}
+
+
+@pytest.fixture
+def shared_folder(shared_data: Path, tmp_path: Path) -> Callable[[str], Path]:
+    """An empty folder named like a shared dataset, for a few of its real rows plus bad ones."""
+
+    def make(name: str) -> Path:
+        if not (shared_data / name).is_dir():
+            pytest.skip(f"shared dataset {name!r} not found under {shared_data}")
+        d = tmp_path / "in" / name
+        d.mkdir(parents=True)
+        return d
+
+    return make
+
+
+def test_bad_news_rows_are_quarantined(shared_folder: Callable[[str], Path], tmp_path: Path) -> None:
+    bbc = shared_folder("bbc_news_fulltext")
+    good = first_lines(SHARED / "bbc_news_fulltext" / "bbc_news.jsonl", 2)
+    bad = [b'{"id": "tech/999.txt", "category": "tech", "title": "x", "text": "  "}', b"{not json",
+           b'{"category": "tech", "title": "no id", "text": "Some text."}']  # fmt: skip
+    (bbc / "bbc_news.jsonl").write_bytes(b"\n".join([*good, *bad]) + b"\n")
+    run = ingest_folder("bbc_news_fulltext", bbc, tmp_path / "bbc")
+    assert quarantined_by_row(run) == {3: "empty_text", 4: "malformed_json", 5: "missing_field"}
+    assert run.rows_out == 2
+
+    thuc = shared_folder("thucnews_titles_zh")
+    (thuc / "class.txt").write_bytes((SHARED / "thucnews_titles_zh" / "class.txt").read_bytes())
+    good = first_lines(SHARED / "thucnews_titles_zh" / "thucnews_titles.jsonl", 1)
+    bad = [b'{"split": "dev", "idx": 7, "text": "a", "label_id": 12, "label": "game", "label_zh": "x"}',
+           b'{"split": "dev", "idx": 8, "text": "b", "label_id": 8, "label": "sports", "label_zh": "x"}',
+           b'{"split": "dev", "text": "c", "label_id": 8, "label": "game", "label_zh": "x"}']  # fmt: skip
+    (thuc / "thucnews_titles.jsonl").write_bytes(b"\n".join([*good, *bad]) + b"\n")
+    run = ingest_folder("thucnews_titles_zh", thuc, tmp_path / "thuc")
+    assert quarantined_by_row(run) == {2: "bad_value", 3: "bad_value", 4: "missing_field"}
+    assert {q["field"] for q in run.quarantine()} == {"label_id", "label", "source_id"}
+
+
+def test_bad_muchin_rows_are_quarantined(shared_folder: Callable[[str], Path], tmp_path: Path) -> None:
+    d = shared_folder("muchin_1k_zh")
+    (d / "qidmap.json").write_bytes((SHARED / "muchin_1k_zh" / "qidmap.json").read_bytes())
+    line = jsonl_rows(SHARED / "muchin_1k_zh" / "muchin_descriptions.jsonl")[0]
+    no_desc = {**line, "mid": "s_9001", "professional": [{**a, "desc": None} for a in line["professional"]]}
+    rows = [line, {**line, "mid": "s_9002", "amateur": "oops"}, {**line, "mid": "s_9003", "singer": ""}, no_desc]
+    (d / "muchin_descriptions.jsonl").write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    run = ingest_folder("muchin_1k_zh", d, tmp_path / "muchin")
+    assert quarantined_by_row(run) == {2: "malformed_row", 3: "missing_field", 4: "missing_description"}
+    assert dict(run.total("datasets")) == {"songs": 2, "documents": 3}  # s_9001 keeps its amateur description
+    assert dict(run.total("derived_quarantined")) == {"missing_description": 1}
+
+
+def test_bad_netease_rows_are_quarantined(shared_folder: Callable[[str], Path], tmp_path: Path) -> None:
+    d = shared_folder("netease_hot_comments_jaychou_zh")
+    lines = first_lines(SHARED / "netease_hot_comments_jaychou_zh" / "hot_comments.csv", 3)
+    bad = [b"90001,1,6452,7,,5,1465317195627,2016-06-07T16:33:15Z", b"90002,1,6452,7,too,few",
+           b"90003,1,6452,7,hello,5,soon,later"]  # fmt: skip
+    (d / "hot_comments.csv").write_bytes(b"\n".join([*lines, *bad]) + b"\n")
+    run = ingest_folder("netease_hot_comments_jaychou_zh", d, tmp_path / "comments")
+    assert quarantined_by_row(run) == {4: "empty_text", 5: "malformed_row", 6: "bad_type"}
+    assert dict(run.total("datasets")) == {"comments": 2, "user_profiles": 2}
+
+    d = shared_folder("netease_playlists_zh")
+    root = SHARED / "netease_playlists_zh"
+    csv_lines = first_lines(root / "playlists.csv", 3)  # header + 2 playlists
+    (d / "playlists.csv").write_bytes(b"\n".join([*csv_lines, csv_lines[2].replace(b"9355373057", b"123")]) + b"\n")
+    lists = jsonl_rows(root / "playlist_tracks.jsonl")[:2]
+    lists[1]["tracks"][0].pop("song_id")
+    orphan = {**lists[0], "playlist_id": "456"}
+    (d / "playlist_tracks.jsonl").write_bytes(b"\n".join([*(orjson.dumps(t) for t in (*lists, orphan)), b"[1]"]) + b"\n")
+    (d / "singers.csv").write_bytes(b'29235210,Aioz\r\n37131923,"OK,\xe6\xb2\xa1\xe9\x97\xae\xe9\xa2\x98"\r\n1,2,3\r\n')
+    run = ingest_folder("netease_playlists_zh", d, tmp_path / "playlists")
+    assert run.rows_in == 3 + 3 + 2  # playlists rows, singers rows, the orphan and the unparsable track list
+    assert run.rows_in == run.rows_out + sum(run.total("quarantined").values())
+    assert dict(run.total("quarantined")) == {"missing_tracks": 1, "orphan_track_list": 1, "malformed_row": 2}
+    assert Counter(q["reason"] for q in run.quarantine() if not q["file"].endswith("singers.csv")) == {
+        "missing_tracks": 1, "orphan_track_list": 1, "malformed_row": 1, "malformed_track": 1}  # fmt: skip
+    assert dict(run.total("derived_quarantined")) == {"malformed_track": 1}
+    artists = by_source_id(run.rows("artists"))
+    assert artists["37131923"]["name"] == "OK,没问题" and len(artists) == 2
 
 
 # ----------------------------------------------------------------------------- parsers, without shared data
