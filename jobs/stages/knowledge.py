@@ -63,7 +63,7 @@ class KnowledgeConfig(StrictModel):
     link_entities: bool = True
     attach_linked: bool = True  # append the linked items' catalog facts to the document
     max_attached: int = Field(3, ge=0)
-    group_by_source: dict[str, str] = Field(default_factory=lambda: {"musiccaps": "lyric_descriptions"})
+    group_by_source: dict[str, str] = Field(default_factory=lambda: {"musiccaps": "lyric_descriptions", "muchin_1k_zh": "lyric_descriptions"})
     comment_group: str = "comments"
     max_artist_songs: int = Field(10, ge=0)
     min_facts: int = Field(
