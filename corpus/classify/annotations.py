@@ -205,6 +205,7 @@ def _show(argv: list[str] | None = None) -> None:
 
     p = argparse.ArgumentParser(description="Print a batch of one source's documents for labelling.")
     p.add_argument("source", choices=sorted(SOURCES))
+    p.add_argument("--prefix", default="", help="only documents whose key starts with this (`entertainment/`)")
     p.add_argument("--start", type=int, default=0, help="skip this many documents (in file order)")
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--max-chars", type=int, default=1500, help="longer texts show their head and tail")
@@ -212,7 +213,8 @@ def _show(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     shared = a.shared_data or default_shared_data()
     done = {lab.doc for lab in load_labels() if lab.source == a.source} if LABELS_PATH.exists() else set()
-    for i, (key, text) in enumerate(SOURCES[a.source].documents(shared)):
+    docs = ((k, t) for k, t in SOURCES[a.source].documents(shared) if str(k).startswith(a.prefix))
+    for i, (key, text) in enumerate(docs):
         if i < a.start:
             continue
         if i >= a.start + a.count:
