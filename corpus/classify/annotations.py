@@ -32,19 +32,28 @@ class AnnotationError(ValueError):
 
 @dataclass(frozen=True)
 class Label:
+    """One line of labels.jsonl."""
+
     source: str
+    """A key of `SOURCES` (`c4_en_train_first1000`, `bbc_news_fulltext`, ...)."""
     doc: str | int
+    """The document's key in that source (line number, upstream file, article title or row id)."""
     label: str
+    """`music`, `mixed` or `other` (GUIDE.md)."""
     note: str = ""
+    """Why, for a borderline call; empty otherwise."""
 
 
 @dataclass(frozen=True)
 class LabelledDocument:
+    """A label with its document's text, as read from shared/data."""
+
     source: str
     doc: str | int
     label: str
     note: str
     lang: str
+    """`en` or `zh`."""
     text: str
 
 
@@ -112,7 +121,9 @@ class AnnotatedSource:
     def documents(self, shared_dir: Path) -> Iterator[tuple[str | int, str]]:
         path = Path(shared_dir) / self.path
         if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: is {shared_dir} the shared data folder (MUSIC_SHARED_DATA)?")
+            raise FileNotFoundError(
+                f"{path} not found: is {shared_dir} the shared data folder (MUSIC_SHARED_DATA)?"
+            )
         return self.read(path)
 
 
@@ -162,13 +173,17 @@ def load_labels(path: Path | str = LABELS_PATH) -> list[Label]:
             lab = _parse_label(raw, f"{path}:{lineno}")
             key = (lab.source, lab.doc)
             if key in seen:
-                raise AnnotationError(f"{path}:{lineno}: {key} is already labelled on line {seen[key]}; keep one")
+                raise AnnotationError(
+                    f"{path}:{lineno}: {key} is already labelled on line {seen[key]}; keep one"
+                )
             seen[key] = lineno
             labels.append(lab)
     return labels
 
 
-def iter_labelled_documents(shared_dir: Path | str, labels: Iterable[Label] | None = None) -> Iterator[LabelledDocument]:
+def iter_labelled_documents(
+    shared_dir: Path | str, labels: Iterable[Label] | None = None
+) -> Iterator[LabelledDocument]:
     """Each label with its document's text, in label order. Each source is read once, when first needed.
 
     Raises `AnnotationError` naming the source file and key when a label does not resolve to a document.
@@ -205,10 +220,12 @@ def _show(argv: list[str] | None = None) -> None:
 
     p = argparse.ArgumentParser(description="Print a batch of one source's documents for labelling.")
     p.add_argument("source", choices=sorted(SOURCES))
-    p.add_argument("--prefix", default="", help="only documents whose key starts with this (`entertainment/`)")
+    p.add_argument(
+        "--prefix", default="", help="only documents whose key starts with this (`entertainment/`)"
+    )
     p.add_argument("--start", type=int, default=0, help="skip this many documents (in file order)")
     p.add_argument("--count", type=int, default=50)
-    p.add_argument("--max-chars", type=int, default=1500, help="longer texts show their head and tail")
+    p.add_argument("--max-chars", type=int, default=1500, help="longer texts show their head, middle and tail")
     p.add_argument("--shared-data", type=Path, default=None)
     a = p.parse_args(argv)
     shared = a.shared_data or default_shared_data()
