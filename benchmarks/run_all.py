@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks import (
     behavior_bench,
+    classifier_doc_eval,
     dedup_bench,
     ingest_bench,
     langid_short_text,
@@ -34,6 +35,7 @@ def main() -> None:
     report.update(dedup_bench.main(["--sizes", os.environ.get("DEDUP_BENCH_SIZES", "1GB,4GB")]))
     report.update(behavior_bench.main([]))  # BEHAVIOR_BENCH_SIZES, default demo,demo_x4,lastfm
     report.update(relations_bench.main([]))  # RELATIONS_BENCH_SIZES, default lastfm,spotify_x2,spotify_x8
+    report.update(classifier_doc_eval.main([]))  # document-level classifier figures on the labelled dev set
     report.update(langid_short_text.main([]))  # short-text language on the Reddit requests, before/after
     report.update(linking_eval.main([]))  # entity-link precision on the Deezer gold
     report.update(shard_bench.main([]))  # Qwen3 shards vs raw encode_batch and datatrove, >= 100 MB
