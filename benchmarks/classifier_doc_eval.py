@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
     scores = [aggregations(*window_probs(clf, d.text)) for d in docs]
     n_windows = np.array([len(clf.windows(d.text)) for d in docs])
     keep, y = lab != "mixed", lab == "music"
-    print(f"[classifier-doc] {len(docs)} labelled documents ({", ".join(f"{c} {int((lab == c).sum())}" for c in ("music", "mixed", "other"))}); "
+    counts = ", ".join(f"{c} {int((lab == c).sum())}" for c in ("music", "mixed", "other"))
+    print(f"[classifier-doc] {len(docs)} labelled documents ({counts}); "
           f"model {Path(args.model).name}, threshold {clf.threshold:.4f}; median windows per document "
           f"{int(np.median(n_windows))}")  # fmt: skip
     print("[classifier-doc] caveat: the model trained on windows of the C4 and WikiText files this set draws from")
