@@ -34,6 +34,7 @@ class LabelledText:
     catalog: tuple[str, ...] = ()
     lang: str = ""
     genre: str = ""
+    split: str = ""
 
 
 def load_labelled(path: str | Path) -> list[LabelledText]:
@@ -60,6 +61,7 @@ def load_labelled(path: str | Path) -> list[LabelledText]:
                     catalog=tuple(r.get("catalog", [])),
                     lang=r.get("lang", ""),
                     genre=r.get("genre", ""),
+                    split=r.get("split", ""),
                 )
             )
     return out
