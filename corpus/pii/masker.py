@@ -3,7 +3,8 @@
 Runs the compiled patterns of `corpus.pii.recognizers` directly, skipping recognizers whose trigger
 characters are absent. Each text is scanned once for digit clusters; gates of digit-bearing
 recognizers (`RecognizerSpec.anchor`) run only around those, and the full patterns only in windows
-around gate hits. It then validates candidates, protects catalog names (allow-list), resolves
+around gate hits; scans that several recognizers share (a gate, anchor regions, the lower-cased
+text) run once per text. It then validates candidates, protects catalog names (allow-list), resolves
 overlaps and replaces spans with typed placeholders or salted pseudonyms. Spans are returned with
 offsets into the original text so the masking is auditable (score, then decide).
 """
@@ -19,12 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from corpus.pii.recognizers import ENTITY_TYPES, RecognizerSpec, default_specs
+from corpus.pii.catalog import is_official_account, official_slugs
+from corpus.pii.recognizers import ENTITY_TYPES, RecognizerSpec, default_specs, url_account
 
 logger = logging.getLogger(__name__)
 
 CONTEXT_WINDOW = 48  # characters before a match searched for context words
 CONTEXT_BOOST = 0.35
+SUPPRESS_WINDOW = 64  # characters before a match that a spec's `suppress` pattern sees
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"[0-9]")
 # One scan per text: digit clusters (digits joined by single " ", ".", "-"). Every digit-bearing gate
@@ -38,14 +41,18 @@ class PiiConfig:
 
     `mode="placeholder"` writes `<EMAIL>`; `mode="pseudonym"` writes `<EMAIL_3f2a9c>`, an HMAC of the
     value under `salt`, so one value maps to one pseudonym within a salt. `allow_list` holds names
-    that are never masked (catalog artists, songs, albums). Person names are detected only when
-    `ner_model_path` points to a spaCy model and "PERSON" is in `entities`.
+    that are never masked (catalog artists, songs, albums). `official_names` (artists, labels) keep
+    their own pages: a profile URL or site whose account is such a name, as a slug
+    (instagram.com/arcticmonkeys for "Arctic Monkeys"), is not masked; allow-list names count too.
+    Person names are detected only when `ner_model_path` points to a spaCy model and "PERSON" is in
+    `entities`.
     """
 
     mode: Literal["placeholder", "pseudonym"] = "placeholder"
     salt: str = field(default="", repr=False)  # a secret: never in reprs or logs
     entities: tuple[str, ...] = tuple(e for e in ENTITY_TYPES if e != "PERSON")
     allow_list: tuple[str, ...] = ()
+    official_names: tuple[str, ...] = field(default=(), repr=False)  # can be a whole catalog's artists
     ner_model_path: str | None = None
     min_score: float = 0.4
     pseudonym_chars: int = 6
@@ -125,6 +132,16 @@ class AllowList:
         return False
 
 
+def context_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Any of `words`, case-insensitive; ASCII words only as whole words ("ip" not in "ship")."""
+    alts = []
+    for w in words:
+        left = r"(?<![A-Za-z])" if w[0].isascii() and w[0].isalpha() else ""
+        right = r"(?![A-Za-z])" if w[-1].isascii() and w[-1].isalpha() else ""
+        alts.append(left + re.escape(w) + right)
+    return re.compile("|".join(alts), re.IGNORECASE)
+
+
 def resolve_overlaps(cands: Sequence[_Candidate]) -> list[_Candidate]:
     """Keep non-overlapping candidates: higher score, then longer span, then earlier recognizer."""
     ordered = sorted(cands, key=lambda c: (-c.score, -(c.end - c.start), c.spec_index, c.start))
@@ -148,7 +165,10 @@ class PiiMasker:
         self.specs: tuple[RecognizerSpec, ...] = tuple(s for s in all_specs if s.entity in self.config.entities)
         self._compiled: list[tuple[int, RecognizerSpec, list[re.Pattern[str]]]] = []
         self._gates: list[re.Pattern[str] | None] = []
+        self._gates_ci: list[re.Pattern[str] | None] = []
         self._context: list[re.Pattern[str] | None] = []
+        self._suppress: list[re.Pattern[str] | None] = []
+        self._official: frozenset[str] = frozenset()
         self._allow: AllowList | None = None
         self._nlp: Any = None
         self._ready = False
@@ -161,11 +181,13 @@ class PiiMasker:
             return self
         self._compiled = [(i, s, [re.compile(p) for p in s.patterns]) for i, s in enumerate(self.specs)]
         self._gates = [re.compile(s.gate) if s.gate else None for s in self.specs]
-        self._context = [
-            re.compile("|".join(re.escape(w) for w in s.context), re.IGNORECASE) if s.context else None
-            for s in self.specs
-        ]
+        # a lower-case gate also runs, case-insensitively, on texts whose lower-casing changes length
+        self._gates_ci = [re.compile(s.gate, re.IGNORECASE) if s.gate and s.gate_lower else None for s in self.specs]
+        self._context = [context_pattern(s.context) if s.context else None for s in self.specs]
+        self._suppress = [re.compile(s.suppress) if s.suppress else None for s in self.specs]
         self._allow = AllowList(self.config.allow_list)
+        if any(s.keep_official for s in self.specs):
+            self._official = official_slugs((*self.config.official_names, *self.config.allow_list))
         if self.config.ner_model_path and "PERSON" in self.config.entities:
             import spacy  # heavy: only when person detection is asked for
 
@@ -185,12 +207,21 @@ class PiiMasker:
         out: list[_Candidate] = []
         clusters = [m.span() for m in _CLUSTER.finditer(text)]
         n = len(text)
+        lower: str | None = None
+        cache: dict[object, list[tuple[int, int]]] = {}  # per-text scans shared between specs
         for i, spec, pats in self._compiled:
             if spec.needs_digit and not clusters:
                 continue
             if spec.trigger and not any(t in text for t in spec.trigger):
                 continue
-            windows = self._windows(i, text, clusters, n)
+            if spec.trigger_lower:
+                if lower is None:
+                    lower = text.lower()
+                if not any(t in lower for t in spec.trigger_lower):
+                    continue
+            if spec.gate_lower and lower is None:
+                lower = text.lower()
+            windows = self._windows(i, text, clusters, n, cache, lower)
             if not windows:
                 continue
             seen: set[tuple[int, int]] = set()
@@ -207,7 +238,13 @@ class PiiMasker:
         return out
 
     def _windows(
-        self, spec_index: int, text: str, clusters: list[tuple[int, int]] | None = None, n: int | None = None
+        self,
+        spec_index: int,
+        text: str,
+        clusters: list[tuple[int, int]] | None = None,
+        n: int | None = None,
+        cache: dict[object, list[tuple[int, int]]] | None = None,
+        lower: str | None = None,
     ) -> list[tuple[int, int]]:
         """Merged character ranges around the gate's hits (the whole text when there is no gate)."""
         gate = self._gates[spec_index]
@@ -216,30 +253,36 @@ class PiiMasker:
         if gate is None:
             return [(0, n)]
         spec = self.specs[spec_index]
+        if spec.gate_lower:
+            if lower is None:
+                lower = text.lower()
+            if len(lower) == n:  # same offsets: scan the lower-cased text
+                text = lower
+            else:
+                gate = self._gates_ci[spec_index]
+                assert gate is not None
         before, after = spec.window
-        out: list[tuple[int, int]] = []
-        anchor = spec.anchor
-        if anchor is None:
-            hits = [m.span() for m in gate.finditer(text)]
+        if cache is None:
+            cache = {}
+        hits: list[tuple[int, int]]
+        if spec.anchor is None:
+            key = ("gate", gate.pattern, gate.flags, text is lower)  # specs with the same gate share one scan
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = [m.span() for m in gate.finditer(text)]
+            hits = found
         else:
-            if clusters is None:
-                clusters = [m.span() for m in _CLUSTER.finditer(text)]
-            a_before, a_after, min_len = anchor
-            hits = []
-            prev_hi = 0
-            for cs, ce in clusters:
-                if ce - cs < min_len:
-                    continue
-                lo, hi = cs - a_before, ce + a_after
-                if lo < prev_hi:  # regions overlap: scan only the new part (hits are short)
-                    lo = max(lo, prev_hi - 64)
-                prev_hi = hi
-                m = gate.search(text, lo if lo > 0 else 0, hi)
-                while m is not None:  # usually no hit: one C call per cluster
-                    hits.append(m.span())
-                    m = gate.search(text, m.end() if m.end() > m.start() else m.end() + 1, hi)
-            if len(hits) > 1:
-                hits = sorted(set(hits))
+            key = ("anchor", spec.anchor)  # and specs with the same anchor, its regions
+            regions = cache.get(key)
+            if regions is None:
+                regions = cache[key] = self._anchor_regions(spec.anchor, text, clusters)
+            if sum(hi - lo for lo, hi in regions) * 2 > n:  # mostly covered: one scan is cheaper
+                hits = [m.span() for m in gate.finditer(text)]
+            else:
+                hits = []
+                for lo, hi in regions:
+                    hits.extend(m.span() for m in gate.finditer(text, lo, hi))
+        out: list[tuple[int, int]] = []
         for hs, he in hits:
             lo, hi = max(0, hs - before), min(n, he + after)
             if out and lo <= out[-1][1]:
@@ -247,6 +290,26 @@ class PiiMasker:
             else:
                 out.append((lo, hi))
         return out
+
+    @staticmethod
+    def _anchor_regions(
+        anchor: tuple[int, int, int], text: str, clusters: list[tuple[int, int]] | None
+    ) -> list[tuple[int, int]]:
+        """Merged [start - before, end + after) ranges around the digit clusters of >= min_len chars."""
+        a_before, a_after, min_len = anchor
+        if clusters is None:
+            clusters = [m.span() for m in _CLUSTER.finditer(text)]
+        regions: list[tuple[int, int]] = []
+        for cs, ce in clusters:
+            if ce - cs < min_len:
+                continue
+            lo, hi = max(0, cs - a_before), ce + a_after
+            if regions and lo <= regions[-1][1]:
+                if hi > regions[-1][1]:
+                    regions[-1] = (regions[-1][0], hi)
+            else:
+                regions.append((lo, hi))
+        return regions
 
     @staticmethod
     def _validated_score(spec: RecognizerSpec, value: str) -> float | None:
@@ -260,7 +323,8 @@ class PiiMasker:
         return score
 
     def finalize(self, text: str, cands: Iterable[_Candidate]) -> list[Span]:
-        """Shared by the fast and the Presidio path: context boost, threshold, allow-list, overlaps."""
+        """Shared by the fast and the Presidio path: context boost, threshold, suppression, official
+        pages, allow-list, overlaps."""
         self._require_setup()
         assert self._allow is not None
         boosted: list[_Candidate] = []
@@ -270,6 +334,15 @@ class PiiMasker:
             if score < 1.0 and ctx is not None and ctx.search(text, max(0, c.start - CONTEXT_WINDOW), c.start):
                 score = min(1.0, score + CONTEXT_BOOST)
             if score < self.config.min_score:
+                continue
+            sup = self._suppress[c.spec_index]
+            if sup is not None and sup.search(text, max(0, c.start - SUPPRESS_WINDOW), c.start):
+                continue
+            if (
+                self.specs[c.spec_index].keep_official
+                and self._official
+                and is_official_account(url_account(text[c.start : c.end]), self._official)
+            ):
                 continue
             if len(self._allow) and self._allow.protects(text, c.start, c.end):
                 continue

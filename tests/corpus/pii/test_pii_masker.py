@@ -147,6 +147,9 @@ HAND_WRITTEN = (
     "SSN [[US_SSN|219-09-9999]] and card [[CREDIT_CARD|4012888888881881]] leaked in the chat, mods pls delete",
     "新专辑寄[[STREET_ADDRESS|北京市朝阳区建国路100号]]，电话[[PHONE|186 1234 5678]]",
     "Top 40 in 1985: #12 for 8 weeks, catalog CPL-6731, 3:58 long, ISRC GBAYE0601498",
+    "remixes of Track 5 (128 BPM) are on [[PROFILE_URL|soundcloud.com/beatsbyjo-92]], firmware 2.1.0.5 on the deck",
+    "加我微信 [[WECHAT_ID|jo_beats_2024]]，周杰伦演唱会拼车，3:30出发",
+    "QQ号：[[QQ_NUMBER|2718281828]]，收五月天门票，QQ音乐听了1999遍",
 )
 
 
