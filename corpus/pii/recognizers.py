@@ -287,7 +287,7 @@ _VALUE_START = r"(?<![A-Za-z0-9_.\-])"
 _LABEL_GATE = label_gate((*_QQ_LABELS, *_WECHAT_LABELS, *_USER_ID_LABELS, "discord", *_HANDLE_LABELS))
 # "order id 12345678" is not a person's id
 _NOT_A_USER = (
-    r",\s?[A-Z][A-Za-z.'’ \-]{1,30},? ID \Z"  # "Boise, ID 83704": Idaho and its ZIP code
+    r",\s?[A-Z][A-Za-z.'’ \-]{1,30}, ID \Z"  # "Boise, ID 83704": Idaho and its ZIP code
     r"|(?i:(?:(?<![A-Za-z])(?:order|ticket|transaction|booking|tracking|invoice|receipt|confirmation|reference|"
     r"product|item|video|song|track|playlist|album|device|session|event)s?[ _\-]?|订单|票|歌单|视频|商品|设备|交易|快递|物流)"
     r"(?:id|no\.?|number|#|号|编号)?[^\n.!?。！？,，;；]{0,6}\Z)"
@@ -467,8 +467,8 @@ _UNIT_WORDS = ("apt", "apartment", "unit", "suite", "ste", "flat", "fl", "floor"
 _EN_FIRST = r"(?=[0-9#]|(?i:" + trie_regex(_UNIT_WORDS) + "))"  # cheap first test for a whole-text scan
 _UNIT_BEFORE = r"(?:(?:" + _UNIT + r"|[0-9]{1,3}/[0-9]{1,3}),? )?(?:" + _UNIT_WORD + r"\.? )?"
 _STREET_EN = (
-    _HOUSE_NUMBER + r" (?:" + _DIR + r" )?(?:(?:" + _NAME_WORD + r" ){1,3}" + _STREET_SUFFIX + r"\.?(?: " + _DIR
-    + r"(?![A-Za-z]))?|Broadway)"
+    _HOUSE_NUMBER + r" (?:" + _DIR + r" )?(?:(?:" + _NAME_WORD + r" ){1,3}" + _STREET_SUFFIX + r"(?![A-Za-z])\.?(?: "
+    + _DIR + r"(?![A-Za-z]))?|Broadway(?![A-Za-z]))"
 )
 _STREET_EN_LOWER = (
     r"(?<![A-Za-z0-9#/\-])[1-9][0-9]{0,4}[a-z]? (?:[a-z]+ ){1,3}(?:" + "|".join(_LOWER_SUFFIX_WORDS) + r")\.?"
@@ -548,8 +548,9 @@ def _street_cn() -> tuple[str, ...]:
         r"(?:[0-9]{1,5}|[A-Za-z][0-9]{0,4}|[一二三四五六七八九十]{1,3})(?:-[0-9]{1,5}){0,2}"
         r"(?:号楼|号院|号(?![线门厅馆机位台床票])|號|弄|栋|幢|座|单元|楼|层|室|户)"
     )
-    # a bare room number only after a building / entrance / floor (2单元1402), never "434-450平米"
-    room = r"(?:(?<=单元|号楼)|(?<=[栋幢座楼层]))[0-9]{2,5}(?![0-9\-])"
+    # a bare room number only after a building / entrance / floor (2单元1402) or a lane's house
+    # (1885弄3号1201), never "434-450平米"
+    room = r"(?:(?<=单元|号楼)|(?<=[栋幢座楼层])|(?<=弄[0-9]号)|(?<=弄[0-9]{2}号)|(?<=弄[0-9]{3}号))[0-9]{2,5}(?![0-9\-])"
     more = r"(?: ?" + p + r"{0,12}? ?" + unit + r")*(?:" + room + r")?"
     admin = (
         r"(?:" + p + r"{2,3}(?:省|自治区))?(?:" + p + r"{2,4}市)?(?:" + p + r"{1,6}(?:区|县|旗))?(?:" + p + r"{1,6}(?:镇|乡|街道))?"

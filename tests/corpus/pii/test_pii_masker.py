@@ -13,10 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.pii import PiiConfig, PiiMasker, load_catalog_allow_list
+from corpus.pii.evaluate import load_labelled
 from corpus.sample import SampleConfig, generate_sample
 from corpus.sample.pii import cn_id_check_char
 
 # ------------------------------------------------------------------ fixtures
+
+COMMUNITY = Path(__file__).resolve().parent / "fixtures" / "community_texts.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -305,33 +308,55 @@ def test_person_detection_is_opt_in(tmp_path: Path, allow_list) -> None:
     assert [(text[s.start : s.end], s.label) for s in spans] == [("Jane Doe", "PERSON")]
 
 
-def test_presidio_path_finds_the_same_spans(masker: PiiMasker, allow_list, sample_dir: Path) -> None:
+def _community() -> tuple[list[str], tuple[str, ...]]:
+    texts = load_labelled(COMMUNITY)
+    return [t.text for t in texts], tuple(sorted({n for t in texts for n in t.catalog}))
+
+
+def _web_windows(shared_data: Path, n: int) -> list[str]:
+    c4 = shared_data / "web_crawl_samples" / "c4_en_validation_2k.jsonl"
+    if not c4.exists():
+        return []
+    with c4.open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"][:2000] for line in fh if line.strip()][:n]
+
+
+def test_presidio_path_finds_the_same_spans(masker: PiiMasker, allow_list, sample_dir: Path, shared_data: Path) -> None:
     pytest.importorskip("presidio_analyzer")
     from corpus.pii.presidio_engine import PresidioPiiMasker
 
-    ref = PresidioPiiMasker(PiiConfig(allow_list=allow_list)).setup()
-    texts = [_parse(t)[0] for t in HAND_WRITTEN] + list(_sample_texts(sample_dir).values())[:150]
-    for t in texts:
-        fast = [(s.start, s.end, s.label) for s in masker.analyze(t)]
-        slow = [(s.start, s.end, s.label) for s in ref.analyze(t)]
-        assert fast == slow, t
+    community, catalog = _community()
+    cases = [
+        (PiiConfig(allow_list=allow_list), [_parse(t)[0] for t in HAND_WRITTEN] + list(_sample_texts(sample_dir).values())[:150]
+         + _web_windows(shared_data, 100)),
+        # suppression, official pages and the allow-list go through the same finalisation
+        (PiiConfig(allow_list=catalog, official_names=catalog), community),
+    ]
+    for cfg, texts in cases:
+        fast, ref = PiiMasker(cfg).setup(), PresidioPiiMasker(cfg).setup()
+        for t in texts:
+            assert [(s.start, s.end, s.label) for s in fast.analyze(t)] == [
+                (s.start, s.end, s.label) for s in ref.analyze(t)
+            ], t[:200]
 
 
-def test_digit_cluster_anchors_change_nothing(masker: PiiMasker, allow_list, sample_dir: Path, shared_data: Path) -> None:
-    """The anchored gates (run only around digit clusters) find what whole-text gate scans find."""
+def test_speed_only_spec_fields_change_nothing(allow_list, sample_dir: Path, shared_data: Path) -> None:
+    """Gates, digit-cluster anchors, triggers and lower-case gates only skip work: without any of them
+    (every pattern over the whole text) the spans are the same."""
     import dataclasses
 
     from corpus.pii.recognizers import default_specs
 
-    unanchored = PiiMasker(
-        PiiConfig(allow_list=allow_list), specs=[dataclasses.replace(s, anchor=None) for s in default_specs()]
-    ).setup()
-    texts = [_parse(t)[0] for t in HAND_WRITTEN] + list(_sample_texts(sample_dir).values())
-    c4 = shared_data / "web_crawl_samples" / "c4_en_validation_2k.jsonl"
-    if c4.exists():
-        with c4.open(encoding="utf-8") as fh:
-            texts += [json.loads(line)["text"][:2000] for line in fh if line.strip()][:1000]
+    community, catalog = _community()
+    cfg = PiiConfig(allow_list=(*allow_list, *catalog), official_names=catalog)
+    plain = [
+        dataclasses.replace(s, gate=None, anchor=None, trigger=(), trigger_lower=(), gate_lower=False, needs_digit=False)
+        for s in default_specs()
+    ]
+    fast, slow = PiiMasker(cfg).setup(), PiiMasker(cfg, specs=plain).setup()
+    texts = [_parse(t)[0] for t in HAND_WRITTEN] + community + list(_sample_texts(sample_dir).values())
+    texts += _web_windows(shared_data, 1000)
     for t in texts:
-        assert [(s.start, s.end, s.label) for s in masker.analyze(t)] == [
-            (s.start, s.end, s.label) for s in unanchored.analyze(t)
+        assert [(s.start, s.end, s.label) for s in fast.analyze(t)] == [
+            (s.start, s.end, s.label) for s in slow.analyze(t)
         ], t[:200]
