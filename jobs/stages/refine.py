@@ -132,7 +132,7 @@ class RefineStage(Stage):
         return [p for _, p in self.parts] + catalog + sorted(f for f in model.iterdir() if f.is_file())
 
     def plan(self) -> list[tuple[str, Path]]:
-        _ = self.catalog_names  # read once here on the driver; the small list travels with the stage
+        _ = self.catalog_names, self.artist_names  # read once here on the driver; they travel with the stage
         return self.parts
 
     # ------------------------------------------------------------------ per worker
@@ -155,7 +155,7 @@ class RefineStage(Stage):
             classifier = DomainClassifier(self.cfg.classifier_model).setup()
             # read here, in the worker: the salt never becomes an attribute that is pickled or logged
             kwargs: dict[str, Any] = {"mode": self.cfg.pii_mode, "salt": read_salt(self.cfg),
-                                      "allow_list": self.catalog_names,
+                                      "allow_list": self.catalog_names, "official_names": self.artist_names,
                                       "ner_model_path": self.cfg.ner_model_path}
             if self.cfg.pii_entities is not None:
                 kwargs["entities"] = tuple(self.cfg.pii_entities)
@@ -173,6 +173,16 @@ class RefineStage(Stage):
                 for v in pq.read_table(p, columns=[col]).column(col).to_pylist():
                     if v and any(c.isdigit() or c in "@+" for c in v):
                         names.add(v)
+        return tuple(sorted(names))
+
+    @cached_property
+    def artist_names(self) -> tuple[str, ...]:
+        """Every artist name, for the PII masker's official pages: instagram.com/arcticmonkeys or
+        phoebebridgers.bandcamp.com is the artist's, not a fan's profile. Matched against a URL's
+        account by slug, so these names never protect a substring of the text."""
+        names: set[str] = set()
+        for p in sorted((self.ingest_dir / "artists").glob("part-*.parquet")):
+            names.update(v for v in pq.read_table(p, columns=["name"]).column("name").to_pylist() if v)
         return tuple(sorted(names))
 
     def process(self, task_index: int, work_dir: Path) -> dict:

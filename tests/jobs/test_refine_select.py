@@ -134,3 +134,17 @@ def test_source_quality_bounds_replace_the_datasets_for_short_requests():
     assert decide(row, 1.0, cfg) == (None, "")
     assert decide({**row, "source": "web"}, 1.0, cfg)[0] == "quality:n_words_low"  # other sources keep their bounds
     assert decide({**row, "quality": [("n_words", 2.0)]}, 1.0, cfg)[0] == "quality:n_words_low"
+
+
+def test_refine_masker_keeps_artist_pages_and_masks_fan_pages(demo):
+    """Every catalog artist is an official name for the worker's masker (matched by slug)."""
+    from jobs.stages.refine import RefineStage
+
+    out, _, cfg = demo
+    stage = RefineStage.from_run(cfg, out)
+    stage.setup()
+    masker = stage._ops[2]
+    assert set(masker.config.official_names) == set(stage.artist_names) and stage.artist_names
+    slug = "".join(ch for ch in stage.artist_names[0].casefold() if ch.isalnum())
+    text = f"dates on instagram.com/{slug}, my photos on instagram.com/{slug}_fan_22"
+    assert [text[s.start : s.end] for s in masker.analyze(text)] == [f"instagram.com/{slug}_fan_22"]
