@@ -17,6 +17,9 @@ The two kinds are interleaved. Figures:
    its own two regexes + validator (`emails_replacer`, `ip_replacer`) with `finditer` over the
    original text, which is exactly what its `re.sub` replaces (IPs are looked up in the original text
    rather than the e-mail-replaced one; it only matters for an IP inside an e-mail address).
+   Then quality on the hand-written community texts (`tests/corpus/pii/fixtures/community_texts.jsonl`):
+   recall per type (a span counts only when fully covered), look-alikes damaged, texts with a leak,
+   for ours (allow-list and official names from the fixture's catalog) and for PIIFormatter.
 2. `DomainClassifier.score` in batches (model trained from the shared data, cached under bench_out).
 3. `DocumentCleaner.clean` vs datatrove GopherQualityFilter + GopherRepetitionFilter + C4QualityFilter
    (`filter(doc)` on fresh datatrove Documents, since C4QualityFilter rewrites `doc.text`).
@@ -45,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 2048  # target characters per document
 WEB_FILES = ("c4_en_validation_2k.jsonl", "openwebtext_1000.jsonl", "c4_en_train_first1000.jsonl")
 WARMUP_DOCS = 16
+COMMUNITY_TEXTS = ROOT / "tests" / "corpus" / "pii" / "fixtures" / "community_texts.jsonl"
 
 
 # ----------------------------------------------------------------------------------------- inputs
@@ -255,7 +259,22 @@ def bench_pii(texts: list[str], planted: list[list[tuple[int, int, str]]], kinds
     res["speedup_vs_datatrove_pii"] = t_fmt / t_ours
     res["recall_note"] = ("planted span found if any detected span overlaps it; datatrove PIIFormatter spans from "
                           "finditer of its own email/IP regexes + validator on the original text")
+    res["community"] = community_quality(fmt_spans)
     return res
+
+
+def community_quality(fmt_spans: Callable[[str], list[tuple[int, int]]]) -> dict[str, Any]:
+    """Ours and PIIFormatter on the hand-written community texts (all, and the held-out split alone)."""
+    from corpus.pii import PiiConfig, PiiMasker, Span
+    from corpus.pii.evaluate import evaluate, load_labelled
+
+    texts = load_labelled(COMMUNITY_TEXTS)
+    catalog = tuple(sorted({n for t in texts for n in t.catalog}))
+    masker = PiiMasker(PiiConfig(allow_list=catalog, official_names=catalog)).setup()
+    formatter = lambda t: [Span(a, b, "PII") for a, b in fmt_spans(t)]  # noqa: E731
+    holdout = [t for t in texts if t.split == "holdout"]
+    return {"ours": evaluate(masker.analyze, texts).summary(), "ours_holdout": evaluate(masker.analyze, holdout).summary(),
+            "datatrove_pii": evaluate(formatter, texts).summary()}
 
 
 def ensure_classifier(shared: Path, out: Path) -> tuple[Any, float | None]:
@@ -361,6 +380,12 @@ def main(argv: list[str] | None = None) -> dict:
     for key in ("ours", "presidio", "datatrove_pii"):
         print(f"[refine]   recall by type, {key:<13}: "
               + ", ".join(f"{t} {v:.0%}" for t, v in pii[key]["by_type"].items()))
+    com = pii["community"]
+    for key, label in (("ours", "ours"), ("ours_holdout", "ours, holdout only"), ("datatrove_pii", "PIIFormatter")):
+        c = com[key]
+        print(f"[refine]   community texts, {label:<18}: recall {c['recall']:.1%} of {c['pii_spans']} spans, "
+              f"{c['look_alikes_damaged']}/{c['look_alikes']} look-alikes damaged, {c['docs_with_leak']} texts leak")
+    print("[refine]   community recall by type, ours: " + ", ".join(f"{t} {v}" for t, v in com["ours"]["recall_by_type"].items()))
 
     cls = bench_classify(texts, shared, args.out / "classifier", nbytes, args.batch)
     how = "cached" if cls["model_cached"] else f"trained in {cls['model_build_s']:.0f}s"
