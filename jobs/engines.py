@@ -2,8 +2,11 @@
 
 Both are thin: a task is `stage.run_task(i, work_dir)`, the same function whatever runs it. The
 datatrove adapter is a `PipelineStep` whose rank is the task index; the Spark adapter maps
-partitions of task indices. Engines also answer the one shuffle ingestion needs (which keys
-occur twice): DuckDB out of core locally, a Spark aggregation on a cluster.
+partitions of task indices. Engines also offer the steps that differ by engine, which stages call
+without asking which engine they have (`jobs.stage.Engine`): `find_duplicates` (DuckDB out of core
+locally, a Spark aggregation on a cluster), `bucket_by_user` (the behavior shuffle), `cluster_duplicates`
+(`corpus.dedup.driver.cluster_locally` or `jobs.spark.lib.dedup.cluster_in_spark`) and `stage_spark`
+(the run's Spark session, or a local one for the stage).
 """
 
 from __future__ import annotations
