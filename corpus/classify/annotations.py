@@ -26,6 +26,17 @@ LABELS_PATH = Path(__file__).resolve().parent / "annotations" / "labels.jsonl"
 EVAL_ONLY_FILES = ("web_crawl_samples/c4_en_validation_2k.jsonl", "web_crawl_samples/openwebtext_1000.jsonl")
 
 
+# C4 pages 1-430 were labelled in file order (a random sample of the web); the C4 pages labelled after them were
+# *selected* as uncertain (GUIDE.md), so figures on them are reported apart: they are not a sample of the web.
+RANDOM_SAMPLE_END = {"c4_en_train_first1000": 430}
+
+
+def report_group(source: str, doc: str | int) -> str:
+    """The group a labelled document's figures are reported under: its source, or `<source> (selected)`."""
+    end = RANDOM_SAMPLE_END.get(source)
+    return f"{source} (selected)" if end is not None and isinstance(doc, int) and doc > end else source
+
+
 class AnnotationError(ValueError):
     """A label line is malformed, or its key does not resolve to a document in its source."""
 
@@ -216,7 +227,7 @@ def _skim(text: str, max_chars: int) -> str:
 
 
 def _show(argv: list[str] | None = None) -> None:
-    from corpus.classify.dataset import default_shared_data
+    from corpus.classify.sources import default_shared_data
 
     p = argparse.ArgumentParser(description="Print a batch of one source's documents for labelling.")
     p.add_argument("source", choices=sorted(SOURCES))

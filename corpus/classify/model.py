@@ -5,18 +5,18 @@ A saved model is a folder: `model.bin` (fastText) and `meta.json` (text-prep con
 hyperparameters, chosen threshold). Load once per worker with `setup()`; fastText predict is then
 thread-safe and fast.
 
-Long documents: the model is trained on mostly short texts (median 45-280 chars), so a 2 KB multi-paragraph
-document's single whole-text score is diluted by its non-music paragraphs. `score` therefore splits texts
-longer than `ScoringConfig.window_chars` into paragraph-aligned windows (`split_windows`), scores every window
-of the batch in one fastText predict call, and aggregates per document (`max` by default). Texts up to the
-window size are scored whole, exactly as before.
+Long documents: `score` splits texts longer than `ScoringConfig.window_chars` into paragraph-aligned windows
+(`windows.split_windows`), scores every window of the batch in one fastText predict call, and turns each
+document's window scores into one score: with the shipped model, a `DocumentModel` (a small logistic model on
+window-score statistics and the music-lexicon density, fitted and chosen on the cross-fitted development set by
+`calibrate.py`) gives a calibrated P(music) that one stray paragraph cannot carry; without one, an `aggregate`
+(`max`, `mean`, ...). Texts up to the window size are one window.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -26,8 +26,10 @@ from typing import Any
 import numpy as np
 
 from corpus.classify.dataset import read_split
+from corpus.classify.lexicon import music_hits
 from corpus.classify.metrics import best_f1_threshold
 from corpus.classify.text import TextPrepConfig, jieba_available, prepare_text
+from corpus.classify.windows import split_windows
 
 log = logging.getLogger(__name__)
 
@@ -52,35 +54,91 @@ class TrainConfig:
     seed: int = 0
 
 
-AGGREGATES = ("max", "mean", "length_weighted_mean")
+AGGREGATES = ("max", "mean", "length_weighted_mean", "top_share_mean", "share_above")
+
+
+# Document features a `DocumentModel` can combine: the logit of each window-score aggregate, the density of
+# distinct music-lexicon terms (per 1,000 characters, summed over windows, log1p) and the log window count.
+DOC_FEATURES = tuple(f"logit_{a}" for a in AGGREGATES) + ("music_terms_per_kchar", "log_windows")
+
+
+@dataclass(frozen=True)
+class DocumentModel:
+    """The document-level decision: P(music) = sigmoid(bias + sum(weight_i * feature_i)).
+
+    A small logistic model on statistics of the window scores (and the lexicon density), fitted on cross-fitted
+    scores of the hand-labelled development documents (`corpus/classify/calibrate.py`), so its output reads as
+    the probability that a document like this one is labelled music. With the single feature `logit_<agg>` it
+    is Platt scaling of that aggregate. `eps` clips window aggregates to [eps, 1 - eps] before the logit.
+    """
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    eps: float = 1e-4
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
+        bad = [f for f in self.features if f not in DOC_FEATURES]
+        if bad:
+            raise ValueError(f"DocumentModel: unknown features {bad}; known: {DOC_FEATURES}")
+        if len(self.features) != len(self.weights) or not self.features:
+            raise ValueError("DocumentModel needs one weight per feature and at least one feature")
+
+    def feature_row(self, probs: np.ndarray, lengths: np.ndarray, windows: list[str], top_share: float) -> np.ndarray:
+        return np.array([document_feature(f, probs, lengths, windows, top_share, self.eps) for f in self.features])
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        z = np.asarray(rows, np.float64) @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def document_feature(name: str, probs: np.ndarray, lengths: np.ndarray, windows: list[str], top_share: float,
+                     eps: float = 1e-4) -> float:
+    """One `DOC_FEATURES` value for a document given its window scores, lengths and texts."""
+    if name.startswith("logit_"):
+        p = min(max(aggregate_scores(probs, lengths, name[6:], top_share), eps), 1.0 - eps)
+        return float(np.log(p / (1.0 - p)))
+    if name == "music_terms_per_kchar":
+        chars = float(np.sum(lengths)) or 1.0
+        return float(np.log1p(1000.0 * sum(len(music_hits(w)) for w in windows) / chars))
+    if name == "log_windows":
+        return float(np.log(max(len(probs), 1)))
+    raise ValueError(f"unknown document feature {name!r}")
 
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """How `DomainClassifier.score` handles long texts. Stored in meta.json beside the model.
+    """How `DomainClassifier.score` turns a text into one document score. Stored in meta.json beside the model.
 
     Texts longer than `window_chars` characters are split into paragraph-aligned windows of about
     `window_chars` (a paragraph longer than that is cut at sentence ends, then whitespace); windows
-    shorter than `min_window_chars` are merged into a neighbour. Window scores are combined with
-    `aggregate`: "max", "mean" or "length_weighted_mean" (weights = window length in characters).
-    `window_chars=0` disables windowing (whole-text scoring, the pre-windowing behaviour).
-    Defaults picked by measurement with the shipped model (threshold 0.4132): "max" beats "mean" and
-    "length_weighted_mean" (those barely move the ~2 KB demo documents off their whole-text score);
-    300/100 raised English demo accuracy 0.774 -> 0.941 (precision 0.999) while the held-out test split
-    (mostly short texts) kept F1 0.975. Smaller windows (200) start to cost precision and test F1.
-    (Measured before the Chinese "other" sources were added; the current model keeps these defaults,
-    threshold 0.5562: English demo accuracy 0.941, Chinese 0.998, test F1 0.977.)
+    shorter than `min_window_chars` are merged into a neighbour. `window_chars=0` disables windowing.
+    Window scores are combined with `aggregate`:
+    - "max": the highest window (one music paragraph makes the whole document music);
+    - "mean" / "length_weighted_mean" (weights = window length in characters);
+    - "top_share_mean": the mean of the top `top_share` of windows (at least one): length-aware, so a stray
+      paragraph counts for less the longer the document;
+    - "share_above": the length share of windows with P >= 0.5.
+    With a `document_model` (fitted on the development set), the document score is that model's calibrated
+    probability over window-score statistics instead; `aggregate` then only serves `aggregate`-based callers.
+    The shipped model's choice and the measurements behind it are in its `report.md`.
     """
 
     window_chars: int = 300
     aggregate: str = "max"
     min_window_chars: int = 100
+    top_share: float = 0.25
+    document_model: DocumentModel | None = None
 
     def __post_init__(self) -> None:
         if self.aggregate not in AGGREGATES:
             raise ValueError(f"ScoringConfig.aggregate must be one of {AGGREGATES}, got {self.aggregate!r}")
         if self.window_chars < 0 or self.min_window_chars < 0:
             raise ValueError("ScoringConfig.window_chars and min_window_chars must be >= 0")
+        if not 0.0 < self.top_share <= 1.0:
+            raise ValueError(f"ScoringConfig.top_share must be in (0, 1], got {self.top_share}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,94 +146,27 @@ class ScoringConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> ScoringConfig:
         d = d or {}
-        return cls(**{k: d[k] for k in ("window_chars", "aggregate", "min_window_chars") if k in d})
+        kw = {k: d[k] for k in ("window_chars", "aggregate", "min_window_chars", "top_share") if k in d}
+        dm = d.get("document_model")
+        return cls(**kw, document_model=DocumentModel(**dm) if dm else None)
 
 
-_PARA_SPLIT = re.compile(r"\n\s*\n|\n")
-_SENT_END = re.compile(r"(?<=[.!?。！？;；])\s+|(?<=[。！？；])")
-
-
-def _as_str(text: Any) -> str:
-    if text is None:
-        return ""
-    if isinstance(text, (bytes, bytearray)):
-        return bytes(text).decode("utf-8", errors="replace")
-    return text if isinstance(text, str) else str(text)
-
-
-def _cut(piece: str, size: int) -> list[str]:
-    """Cut one over-long paragraph into chunks of <= `size` chars: at sentence ends, else whitespace, else hard."""
-    out: list[str] = []
-    cur = ""
-    for sent in (x for x in _SENT_END.split(piece) if x and x.strip()):
-        while len(sent) > size:  # a single over-long sentence: cut at the last space before `size`
-            cut = sent.rfind(" ", 0, size)
-            cut = cut if cut > size // 2 else size
-            if cur:
-                out.append(cur)
-                cur = ""
-            out.append(sent[:cut])
-            sent = sent[cut:].lstrip()
-        if cur and len(cur) + 1 + len(sent) > size:
-            out.append(cur)
-            cur = sent
-        else:
-            cur = f"{cur} {sent}" if cur else sent
-    if cur:
-        out.append(cur)
-    return out
-
-
-def split_windows(text: Any, window_chars: int, min_window_chars: int = 0, max_chars: int | None = None) -> list[str]:
-    """Paragraph-aligned windows of about `window_chars` characters covering `text` (cut to `max_chars`).
-
-    A text of at most `window_chars` characters (or `window_chars <= 0`) is one window, unchanged.
-    Paragraphs (split at newlines) are packed greedily; a paragraph longer than the window is cut at
-    sentence ends. Windows shorter than `min_window_chars` are merged into the previous (or next) one,
-    so a trailing heading or sign-off is not scored on its own. Pure function of its arguments.
-    """
-    s = _as_str(text)
-    if max_chars is not None:
-        s = s[:max_chars]
-    if window_chars <= 0 or len(s) <= window_chars:
-        return [s]
-    pieces: list[str] = []
-    for para in _PARA_SPLIT.split(s):
-        para = para.strip()
-        if para:
-            pieces.extend(_cut(para, window_chars) if len(para) > window_chars else [para])
-    windows: list[str] = []
-    cur = ""
-    for p in pieces:
-        if cur and len(cur) + 1 + len(p) > window_chars:
-            windows.append(cur)
-            cur = p
-        else:
-            cur = f"{cur}\n{p}" if cur else p
-    if cur:
-        windows.append(cur)
-    if min_window_chars > 0 and len(windows) > 1:
-        merged: list[str] = []
-        for w in windows:
-            if merged and (len(w) < min_window_chars or len(merged[-1]) < min_window_chars):
-                merged[-1] = f"{merged[-1]}\n{w}"
-            else:
-                merged.append(w)
-        windows = merged
-    return windows or [s]
-
-
-def aggregate_scores(scores: np.ndarray, weights: np.ndarray, how: str) -> float:
-    """Combine per-window scores of one document (`how` in AGGREGATES)."""
+def aggregate_scores(scores: np.ndarray, weights: np.ndarray, how: str, top_share: float = 0.25) -> float:
+    """Combine per-window scores of one document (`how` in AGGREGATES; `weights` are window lengths)."""
     if len(scores) == 0:
         return 0.0
     if how == "max":
         return float(np.max(scores))
     if how == "mean":
         return float(np.mean(scores))
+    w = np.asarray(weights, np.float64)
     if how == "length_weighted_mean":
-        w = np.asarray(weights, np.float64)
         return float(np.dot(scores, w) / w.sum()) if w.sum() > 0 else float(np.mean(scores))
+    if how == "top_share_mean":
+        k = max(1, int(np.ceil(top_share * len(scores))))
+        return float(np.sort(np.asarray(scores, np.float64))[::-1][:k].mean())
+    if how == "share_above":
+        return float(np.dot(np.asarray(scores) >= 0.5, w) / w.sum()) if w.sum() > 0 else 0.0
     raise ValueError(f"unknown aggregate {how!r}; expected one of {AGGREGATES}")
 
 
@@ -305,8 +296,10 @@ class DomainClassifier:
         """
         self.setup()
         cfg = self.scoring
+        dm = cfg.document_model
         out = np.zeros(len(texts), dtype=np.float64)
         lines: list[str] = []
+        raw: list[str] = []
         owner: list[int] = []
         weight: list[int] = []
         for i, t in enumerate(texts):
@@ -314,6 +307,7 @@ class DomainClassifier:
                 p = prepare_text(w, self.prep)
                 if p:
                     lines.append(p)
+                    raw.append(w)
                     owner.append(i)
                     weight.append(len(w))
         if not lines:
@@ -321,10 +315,15 @@ class DomainClassifier:
         probs = self._predict_music(lines)
         own = np.asarray(owner)
         wts = np.asarray(weight, dtype=np.float64)
-        # windows of one text are contiguous in `lines`
+        # windows of one text are contiguous in `lines`; texts without a usable window keep 0.0
         bounds = np.flatnonzero(np.r_[True, own[1:] != own[:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            out[own[a]] = aggregate_scores(probs[a:b], wts[a:b], cfg.aggregate)
+        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+        if dm is None:
+            for a, b in spans:
+                out[own[a]] = aggregate_scores(probs[a:b], wts[a:b], cfg.aggregate, cfg.top_share)
+        else:
+            rows = np.array([dm.feature_row(probs[a:b], wts[a:b], raw[a:b], cfg.top_share) for a, b in spans])
+            out[[own[a] for a, _ in spans]] = dm(rows)
         return np.clip(out, 0.0, 1.0)
 
 

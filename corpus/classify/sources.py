@@ -1,11 +1,12 @@
 """Readers for the real labelled sources of the domain-classifier training set (read in place from shared/data).
 
-Each reader yields `Example(source, label, lang, text)`; nothing is copied into the repository.
-Music: MusicCaps captions, three music trivia sets, Reddit music requests (two Deezer sets),
-music WikiText articles, ZIQI Chinese music questions. Other: non-music trivia, C4 and OpenWebText
-(chunked into paragraph windows so lengths resemble the music side), non-music WikiText articles.
+These are the *short-text* sources: each reader yields `Example(source, label, lang, text)`, one per item;
+nothing is copied into the repository. Music: MusicCaps captions, three music trivia sets, Reddit music
+requests (two Deezer sets), ZIQI Chinese music questions. Other: non-music trivia. Whole documents (web pages,
+news, Wikipedia articles, Chinese headlines, descriptions and comments) are read by `documents.py` and labelled
+once per document.
 
-Optional, outside shared/data (shared/data holds no Chinese non-music text at all):
+Optional, outside shared/data (shared/data holds no Chinese non-music prose):
 `read_zh_locale_messages`, Chinese "other" text from the system's gettext translation catalogs
 (`/usr/share/locale/zh_CN/LC_MESSAGES/*.mo`, human translations of software messages), and
 `read_zh_vocab_bags`, "other" pseudo-texts of general Chinese words drawn by corpus frequency from jieba's
@@ -20,6 +21,7 @@ import gettext
 import html
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +31,14 @@ log = logging.getLogger(__name__)
 
 MUSIC = "music"
 OTHER = "other"
+
+
+def default_shared_data() -> Path:
+    """`$MUSIC_SHARED_DATA`, else `<repo>/../shared/data`."""
+    env = os.environ.get("MUSIC_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 class SourceUnavailable(Exception):
@@ -122,47 +132,6 @@ def read_ziqi(data: Path) -> Iterator[Example]:
                 yield Example("ziqi_eval", MUSIC, "zh", f"{_clean(row['question'])} {opts}".strip())
 
 
-# --- WikiText-2: split articles into music and non-music by the lead sentence -------------------------
-
-# "X is a song / was an American rock band / is the second studio album ..." within the lead paragraph.
-_WIKI_MUSIC_LEAD = re.compile(
-    r"\b(?:is|was|are|were)\b[^.]{0,120}?\b(song|single|album|band|singer|rapper|musician|concert tour|"
-    r"soprano|composer|EP|rock group)\b",
-    re.IGNORECASE,
-)
-_WIKI_MUSIC_TITLE = re.compile(r"\(\s*[^)]*\b(song|album|band|single|EP|musician|singer)\s*\)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class WikiArticle:
-    title: str
-    paragraphs: list[str]
-    is_music: bool
-
-
-def wikitext_articles(data: Path) -> list[WikiArticle]:
-    """The 120 WikiText-2 (valid+test) articles with a music flag from title or lead sentence."""
-    root = data / "wikitext2_raw"
-    lines = {s: (root / f"wiki.{s}.raw").read_text(encoding="utf-8").split("\n") for s in ("valid", "test")}
-    out: list[WikiArticle] = []
-    with open(root / "articles.tsv", newline="", encoding="utf-8") as f:
-        for r in csv.DictReader(f, delimiter="\t"):
-            body = lines[r["split"]][int(r["first_line"]) - 1 : int(r["last_line"])]
-            paras = [ln.strip() for ln in body if ln.strip() and not ln.strip().startswith("=")]
-            lead = paras[0][:400] if paras else ""
-            is_music = bool(_WIKI_MUSIC_TITLE.search(r["title"]) or _WIKI_MUSIC_LEAD.search(lead))
-            out.append(WikiArticle(r["title"], paras, is_music))
-    return out
-
-
-def read_wikitext(data: Path) -> Iterator[Example]:
-    for art in wikitext_articles(data):
-        src, label = ("wikitext_music", MUSIC) if art.is_music else ("wikitext_other", OTHER)
-        for p in art.paragraphs:
-            for chunk in chunk_text(p):
-                yield Example(src, label, "en", chunk)
-
-
 # --- other ------------------------------------------------------------------------------------------
 
 
@@ -171,42 +140,6 @@ def read_trivia_other(data: Path) -> Iterator[Example]:
         for line in f:
             r = json.loads(line)
             yield Example("trivia_other", OTHER, "en", _qa(r["question"], str(r.get("answer") or "")))
-
-
-def chunk_text(text: str, min_chars: int = 200, max_chars: int = 1200) -> Iterator[str]:
-    """Paragraph windows of roughly min..max chars: join short paragraphs, split long ones at sentences."""
-    buf = ""
-    for para in re.split(r"\n+", text):
-        para = re.sub(r"\s+", " ", para).strip()
-        if not para:
-            continue
-        pieces = [para]
-        if len(para) > max_chars:
-            pieces, cur = [], ""
-            for sent in re.split(r"(?<=[.!?])\s+", para):
-                if cur and len(cur) + len(sent) > max_chars:
-                    pieces.append(cur)
-                    cur = ""
-                cur = f"{cur} {sent}".strip()
-            if cur:
-                pieces.append(cur)
-        for piece in pieces:
-            buf = f"{buf}\n{piece}".strip() if buf else piece
-            if len(buf) >= min_chars:
-                yield buf[: max_chars * 2]
-                buf = ""
-    if len(buf) >= 40:
-        yield buf
-
-
-def read_web(data: Path) -> Iterator[Example]:
-    root = data / "web_crawl_samples"
-    files = [("c4", p) for p in sorted(root.glob("c4_*.jsonl"))] + [("openwebtext", root / "openwebtext_1000.jsonl")]
-    for src, path in files:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                for chunk in chunk_text(json.loads(line)["text"]):
-                    yield Example(src, OTHER, "en", chunk)
 
 
 # --- optional: Chinese gettext catalogs (real human translations of software messages) ---------------------
@@ -362,7 +295,5 @@ READERS: dict[str, Callable[[Path], Iterator[Example]]] = {
     "music_reco_ner_deezer": read_reddit_ner,
     "music_reco_intent_deezer": read_reddit_intent,
     "ziqi_eval": read_ziqi,
-    "wikitext": read_wikitext,
     "trivia_other": read_trivia_other,
-    "web": read_web,
 }

@@ -12,12 +12,14 @@ import pytest
 from corpus.classify.annotations import (
     EVAL_ONLY_FILES,
     LABELS,
+    RANDOM_SAMPLE_END,
     SOURCES,
     AnnotatedSource,
     AnnotationError,
     Label,
     iter_labelled_documents,
     load_labels,
+    report_group,
 )
 
 
@@ -35,9 +37,12 @@ def test_labels_are_unique_in_the_allowed_set_and_enough(labels: list[Label]) ->
 
 def test_coverage_per_source_is_as_the_guide_says(labels: list[Label]) -> None:
     docs = {name: [lab.doc for lab in labels if lab.source == name] for name in SOURCES}
-    # C4: the first documents in file order, none skipped.
+    # C4: the first RANDOM_SAMPLE_END documents in file order, none skipped; later ones only as `(selected)`.
     c4 = sorted(docs["c4_en_train_first1000"])
-    assert len(c4) >= 400 and c4 == list(range(1, len(c4) + 1))
+    end = RANDOM_SAMPLE_END["c4_en_train_first1000"]
+    assert end >= 400 and c4[:end] == list(range(1, end + 1))
+    assert report_group("c4_en_train_first1000", c4[-1]) == "c4_en_train_first1000 (selected)"
+    assert report_group("c4_en_train_first1000", end) == "c4_en_train_first1000"
     bbc = Counter(str(d).split("/")[0] for d in docs["bbc_news_fulltext"])
     assert sum(bbc.values()) >= 150
     assert set(bbc) == {"business", "entertainment", "politics", "sport", "tech"}

@@ -21,8 +21,10 @@ from corpus.classify import (
     split_of,
 )
 from corpus.classify.dataset import clean_label_noise, read_split
+from corpus.classify.documents import DOC_READERS, lexicon_doc_label, read_wikitext_articles
 from corpus.classify.metrics import best_f1_threshold, prf
-from corpus.classify.sources import OTHER, Example, wikitext_articles
+from corpus.classify.sources import MUSIC, OTHER, Example
+from corpus.classify.windows import split_windows
 from tests.corpus.classify.conftest import SHARED_DATA, needs_data
 
 pytestmark = pytest.mark.slow
@@ -39,29 +41,58 @@ def test_split_is_hash_based() -> None:
 def test_clean_label_noise_actions() -> None:
     movie = Example("trivia_other", OTHER, "en", "Who sang the soundtrack song of Titanic? Celine Dion")
     assert clean_label_noise(movie) == (None, "drop_leak")
-    gig = Example("c4", OTHER, "en", "The band played a gig at the jazz club; their new album is out.")
-    ex, action = clean_label_noise(gig)
-    assert action == "relabel_music" and ex is not None and ex.label == "music"
-    plain = Example("c4", OTHER, "en", "Preheat the oven to 200 degrees.")
+    plain = Example("trivia_other", OTHER, "en", "Preheat the oven to 200 degrees.")
     assert clean_label_noise(plain) == (plain, "keep")
+    song = Example("opentdb_music", MUSIC, "en", "Who sang Titanic's song? Celine Dion")
+    assert clean_label_noise(song) == (song, "keep")
+
+
+def test_lexicon_doc_label_rule() -> None:
+    gig = ["The band played a gig at the jazz club; their new album and its lyrics came up on tour."] * 3
+    assert lexicon_doc_label(gig) == MUSIC
+    # one music paragraph in a long biography: neither learned as music nor as other
+    bio = ["He played football for the county side and later coached juniors."] * 6 + gig[:1]
+    assert lexicon_doc_label(bio) is None
+    assert lexicon_doc_label(["A guide to bread: preheat the oven and bake it."]) == OTHER
+    # music-adjacent categories: `other` only without any music term; a headline with one term is music
+    assert lexicon_doc_label(["The film's cast gathered for the premiere; a singer attended it."] * 2,
+                             adjacent=True) is None
+    assert lexicon_doc_label(["周杰伦新专辑发布"], adjacent=True) == MUSIC
+    assert lexicon_doc_label(["某明星出席电影首映"], adjacent=True) is None
 
 
 @needs_data
-def test_wikitext_music_articles_identified() -> None:
-    music = {a.title for a in wikitext_articles(SHARED_DATA) if a.is_music}
-    assert "Sorry ( Madonna song )" in music and "Hed PE" in music and "Come What ( ever ) May" in music
-    assert "Homarus gammarus" not in music and "Japanese battleship Asahi" not in music
-    assert 8 <= len(music) <= 15
+def test_documents_are_labelled_once_and_never_from_eval_only_files() -> None:
+    docs = [d for read in DOC_READERS.values() for d in read(SHARED_DATA)]
+    keys = [(d.source, d.doc) for d in docs]
+    assert len(keys) == len(set(keys))
+    c4 = [d for d in docs if d.source.startswith("c4")]
+    assert {d.source for d in c4} == {"c4_en_train_first1000"} and len(c4) == 1000
+    bbc = {str(d.doc).split("/")[0]: d.prior for d in docs if d.source == "bbc_news_fulltext"}
+    assert bbc == {"business": OTHER, "politics": OTHER, "sport": OTHER, "entertainment": "adjacent",
+                   "tech": "adjacent"}
+    assert {d.prior for d in docs if d.source in ("muchin_1k_zh", "netease_hot_comments_jaychou_zh")} == {MUSIC}
+    digests = [d for d in docs if d.source == "thucnews_digest_zh"]
+    assert len(digests) > 500 and all(d.prior == OTHER and "\n" in d.text for d in digests)
 
 
 def test_builder_stats_and_leaks(training_set: tuple[Path, dict]) -> None:
     data, stats = training_set
     src = stats["sources"]
-    assert stats["leaks"]["drop_leak"] > 500  # movie/soundtrack trivia, gig listings, music mentions
-    assert src["trivia_other"]["drop_leak"] > 100
-    assert src["c4"]["relabel_music"] > 10
-    for s in ("musiccaps", "ziqi_eval", "wikitext_music", "c4", "openwebtext", "trivia_other", "wikitext_other"):
+    assert src["trivia_other"]["drop_leak"] > 100  # movie/soundtrack trivia and the like
+    # documents: hand labels, categories and the lexicon rule each label some; the rule abstains on some
+    c4 = src["c4_en_train_first1000"]
+    assert c4["labelled_by"]["hand"] >= 440 and c4["labelled_by"]["lexicon"] > 400
+    assert src["bbc_news_fulltext"]["abstain"] > 0 and src["thucnews_titles_zh"]["abstain"] > 0
+    assert src["bbc_news_fulltext"]["labelled_by"]["category"] > 1000
+    assert src["wikitext2_raw"]["labelled_by"] == {"hand": 115, "mixed": 5}
+    assert src["thucnews_titles_zh"]["labelled_by"]["category"] > 15000
+    for s in ("musiccaps", "ziqi_eval", "c4_en_train_first1000", "bbc_news_fulltext", "wikitext2_raw",
+              "trivia_other", "thucnews_titles_zh", "thucnews_digest_zh", "muchin_1k_zh",
+              "netease_hot_comments_jaychou_zh"):
         assert sum(src[s]["kept"].values()) > 0, s
+    # web pages are no longer "other" by default: C4 pages labelled music train as music
+    assert sum(v for k, v in c4["kept"].items() if k.startswith("music/")) > 50
     # optional Chinese "other" sources: used when present on this machine, otherwise recorded as skipped
     for name, info in stats["optional_sources"].items():
         assert info["status"] in ("used", "skipped"), (name, info)
@@ -77,6 +108,18 @@ def test_builder_stats_and_leaks(training_set: tuple[Path, dict]) -> None:
     for sp in ("train", "valid", "test"):
         for r in read_split(data / f"{sp}.jsonl"):
             assert seen.setdefault(r["text"], sp) == sp
+
+
+def test_holdout_leaves_documents_out(tmp_path: Path) -> None:
+    held = [("wikitext2_raw", "Hed PE"), ("c4_en_train_first1000", 1)]
+    stats = build_training_set(SHARED_DATA, tmp_path, seed=0, holdout=held)
+    assert stats["held_out_documents"] == 2
+    assert stats["sources"]["wikitext2_raw"]["held_out"] > 0
+    assert stats["sources"]["c4_en_train_first1000"]["held_out"] > 0
+    texts = {r["text"] for sp in ("train", "valid", "test") for r in read_split(tmp_path / f"{sp}.jsonl")}
+    hed = next(d for d in read_wikitext_articles(SHARED_DATA) if d.doc == "Hed PE")
+    wins = split_windows(hed.text, 300, 100)
+    assert len(wins) > 5 and not any(w in texts for w in wins)
 
 
 def test_builder_is_deterministic(training_set: tuple[Path, dict], tmp_path: Path) -> None:
@@ -148,10 +191,11 @@ def test_demo_sample_agreement(trained_model: Path, training_set: tuple[Path, di
     assert res["overall"]["accuracy"] >= 0.65
     assert res["kind=lyric_explanation"]["recall"] >= 0.8
     assert res["kind=recipe"]["accuracy"] >= 0.8
-    # shared/data has no Chinese non-music text: only with the optional Chinese "other" sources (gettext
-    # catalogs, jieba vocabulary) do Chinese "other" documents stop scoring as music.
+    # shared/data has no Chinese non-music prose: only with the optional Chinese "other" sources (gettext
+    # catalogs, jieba vocabulary) are Chinese "other" documents ranked below music ones. (This model is not
+    # calibrated: its max-over-windows threshold transfers poorly; the shipped, calibrated one is checked below.)
     if all(v["status"] == "used" for v in training_set[1]["optional_sources"].values()):
-        assert res["lang=zh"]["accuracy"] >= 0.9 and res["lang=zh"]["recall"] >= 0.9
+        assert res["lang=zh"]["roc_auc"] >= 0.95 and res["lang=zh"]["recall"] >= 0.9
 
 
 def test_shipped_model_separates_chinese(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Optional Chinese "other" sources (gettext catalogs, jieba vocabulary bags) and how the builder skips them.
 
-No shared data needed: the builder runs on a stub reader, the catalogs and dictionary are written here.
+No shared data needed: the builder runs on a stub reader (and no document sources), the catalogs and dictionary are written here.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def _stub_reader(data: Path) -> Iterator[Example]:
 @pytest.fixture
 def stub_readers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dataset, "READERS", {"stub": _stub_reader})
+    monkeypatch.setattr(dataset, "DOC_READERS", {})  # no whole-document sources: nothing read from shared/data
 
 
 def test_builder_skips_missing_optional_sources(stub_readers: None, tmp_path: Path) -> None:
