@@ -314,7 +314,7 @@ SCORED_DOCUMENTS = DatasetSchema(
         Column("lang", STR, "Detected language."),
         Column("lang_score", F64, "Confidence of the detected language."),
         Column("quality", pa.map_(STR, F64), "Quality signals by name (Gopher/C4/FineWeb style), keys sorted."),
-        Column("domain_score", F64, "Music-domain classifier probability in [0, 1]."),
+        Column("domain_score", F64, "Music-domain classifier probability in [0, 1]: calibrated P(music) of the whole document (window scores combined by the shipped document model; see the classifier's model card)."),
         Column("pii_spans", pa.list_(LABELED_SPAN), "PII spans found (character offsets into the text before masking)."),
         Column("dup_cluster_id", STR, "Near-duplicate cluster id (shared by all members of a cluster)."),
     ),

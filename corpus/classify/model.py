@@ -90,7 +90,12 @@ class DocumentModel:
         return np.array([document_feature(f, probs, lengths, windows, top_share, self.eps) for f in self.features])
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        z = np.asarray(rows, np.float64) @ np.asarray(self.weights) + self.bias
+        # element-wise, feature by feature: a BLAS matrix-vector product may sum in a different order for
+        # another batch size, and a document's score must not depend on its batch (byte-identical outputs)
+        x = np.asarray(rows, np.float64).reshape(-1, len(self.weights))
+        z = np.full(len(x), self.bias)
+        for j, w in enumerate(self.weights):
+            z = z + w * x[:, j]
         return 1.0 / (1.0 + np.exp(-z))
 
 

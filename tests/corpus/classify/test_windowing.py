@@ -128,6 +128,12 @@ def test_document_model_validation_and_round_trip() -> None:
     assert document_feature("music_terms_per_kchar", probs, lengths, wins, 0.1) == pytest.approx(np.log1p(5.0))
     assert document_feature("log_windows", probs, lengths, wins, 0.1) == pytest.approx(np.log(2))
     assert aggregate_scores(probs, lengths, "share_above") == 0.5
+    # a row's probability does not depend on the batch it comes in (a BLAS product may sum in another order)
+    dm3 = DocumentModel(("logit_top_share_mean", "music_terms_per_kchar", "log_windows"),
+                        (0.3366068152080906, 1.1806848884596661, -0.4091951758355651), -1.7)
+    rows = np.random.default_rng(0).normal(size=(1000, 3))
+    batch = dm3(rows)
+    assert all(dm3(rows[i : i + 1])[0] == batch[i] for i in range(len(rows)))
     assert aggregate_scores(np.array([0.1, 0.2, 0.9, 0.8]), np.ones(4), "top_share_mean", 0.5) == pytest.approx(0.85)
 
 
