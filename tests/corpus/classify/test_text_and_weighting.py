@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from corpus.classify import TextPrepConfig, WeightPolicy, prepare_text, score_to_weight
-from corpus.classify.lexicon import music_hits
+from corpus.classify.lexicon import MUSIC_TERMS_EN, music_hits
 from corpus.classify.text import jieba_available
 
 
@@ -49,6 +49,9 @@ def test_music_lexicon() -> None:
     assert music_hits("The band played their hit single at the concert") == {"the band", "hit single", "concert"}
     assert music_hits("a rubber band and a wedding band") == set()
     assert music_hits("这首歌曲很好听") == {"歌曲"}
+    # matched on lower-cased text: every English term must be written in lower case
+    assert all(t == t.lower() for t in MUSIC_TERMS_EN)
+    assert music_hits("THE BAND's new ALBUM, Hip Hop and JAZZ") == {"the band", "album", "hip hop", "jazz"}
 
 
 SCORES = np.linspace(0, 1, 101)
