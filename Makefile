@@ -62,7 +62,7 @@ bench: $(STAMP) check-java
 	$(PY) -m benchmarks.run_all
 
 lint: $(STAMP)
-	$(PY) -m ruff check schemas corpus jobs tokenizer pretrain benchmarks tests
+	$(PY) -m ruff check schemas corpus jobs tokenizer pretrain eval benchmarks tests
 
 # A zip of the packages for spark-submit --py-files on a cluster whose executors lack this install.
 spark-package: $(STAMP)

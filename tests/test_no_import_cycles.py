@@ -1,4 +1,4 @@
-"""No import cycles between the project's modules (schemas, corpus, jobs, tokenizer, pretrain, benchmarks).
+"""No import cycles between the project's modules (schemas, corpus, jobs, tokenizer, pretrain, eval, benchmarks).
 
 The graph is read from the source with `ast`, not by importing it: every `import` / `from ... import`
 statement counts, at module level or inside a function or an `if` (a function-local import does not hide
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("schemas", "corpus", "jobs", "tokenizer", "pretrain", "benchmarks")
+PACKAGES = ("schemas", "corpus", "jobs", "tokenizer", "pretrain", "eval", "benchmarks")
 
 
 @dataclass(frozen=True)

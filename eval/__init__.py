@@ -1,0 +1,1 @@
+"""Music evaluation suite: MusicSimpleQA (more benchmarks to come; see the README)."""

@@ -1,0 +1,82 @@
+"""`music-eval`: build the music benchmarks from ../shared/data and grade answers from any model.
+
+    music-eval build-simpleqa --out out/eval/music_simpleqa.jsonl
+    music-eval grade IN.jsonl --out OUT.jsonl
+    music-eval grader-agreement
+
+`grade` reads one JSON object per line with `question`, `gold`, `response` and optional `aliases`,
+`answer_type` (person, work, year, number, place), `tolerance` and `lang`, and writes each line back with
+`grade` (`correct`, `incorrect` or `not_attempted`) and `grade_reason`; it prints SimpleQA's summary
+(correct, not attempted, correct given attempted, F-score).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from eval.simpleqa.grader import grade, grade_file
+
+CASES = Path(__file__).resolve().parent / "simpleqa" / "annotations" / "grading_cases.jsonl"
+
+
+def grader_agreement(path: Path = CASES) -> dict:
+    """Agreement of the rule grader with the hand-written grading cases, and the disagreements."""
+    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    disagreements = []
+    for r in rows:
+        g = grade(r["gold"], r["response"], r.get("aliases") or (), r.get("answer_type") or "person",
+                  r.get("tolerance") or 0, r.get("question") or "")
+        if g.grade != r["expected"]:
+            disagreements.append({**r, "got": g.grade, "reason": g.reason})
+    return {"cases": len(rows), "agreement": 1 - len(disagreements) / len(rows),
+            "expected": dict(Counter(r["expected"] for r in rows)), "disagreements": disagreements}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="music-eval", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build-simpleqa", help="generate MusicSimpleQA from ../shared/data (deterministic)")
+    p.add_argument("--out", type=Path, default=Path("out/eval/music_simpleqa.jsonl"))
+    p.add_argument("--shared", type=Path, help="shared data folder (default ../shared/data or $MUSIC_SHARED_DATA)")
+    p = sub.add_parser("grade", help="grade a JSONL of (question, gold, response) lines, SimpleQA style")
+    p.add_argument("input", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    sub.add_parser("grader-agreement", help="agreement of the grader with the hand-written grading cases")
+    args = ap.parse_args(argv)
+
+    if args.command == "build-simpleqa":
+        from eval.simpleqa.items import build_items, write_items
+        from jobs.settings import shared_data_dir
+
+        shared = args.shared or shared_data_dir()
+        items = build_items(shared)
+        write_items(items, args.out)
+        counts = Counter((it.lang, it.answer_type) for it in items)
+        print(f"{len(items)} items written to {args.out}: " + ", ".join(f"{k[0]}/{k[1]} {v}" for k, v in
+                                                                          sorted(counts.items())))
+    elif args.command == "grade":
+        try:
+            summary = grade_file(args.input, args.out)
+        except (OSError, ValueError) as e:
+            print(f"music-eval grade: {e}", file=sys.stderr)
+            return 2
+        print(f"graded {summary['n']} answers -> {args.out}: correct {summary['correct']:.3f}, not attempted "
+              f"{summary['not_attempted']:.3f}, correct given attempted {summary['correct_given_attempted']:.3f}, "
+              f"F-score {summary['f_score']:.3f}")
+    else:
+        rep = grader_agreement()
+        print(f"grader agreement {rep['agreement']:.4f} on {rep['cases']} hand-written cases; "
+              f"{len(rep['disagreements'])} disagreements:")
+        for d in rep["disagreements"]:
+            print(f"  expected {d['expected']}, got {d['got']}: gold {d['gold']!r}, response {d['response']!r} "
+                  f"({d['note']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

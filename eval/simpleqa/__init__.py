@@ -1,0 +1,1 @@
+"""MusicSimpleQA: short single-answer music questions from real facts, and a SimpleQA-style grader."""
