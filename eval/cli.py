@@ -3,6 +3,7 @@
     music-eval build-simpleqa --out out/eval/music_simpleqa.jsonl
     music-eval grade IN.jsonl --out OUT.jsonl
     music-eval grader-agreement
+    music-eval match ANSWERS.jsonl --catalog CATALOG.jsonl --out OUT.jsonl
 
 `grade` reads one JSON object per line with `question`, `gold`, `response` and optional `aliases`,
 `answer_type` (person, work, year, number, place), `tolerance` and `lang`, and writes each line back with
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True)
     sub.add_parser("grader-agreement", help="agreement of the grader with the hand-written grading cases")
+    p = sub.add_parser("match", help="match recommendation answer lines to a catalog (song_id or null)")
+    p.add_argument("input", type=Path, help="JSONL; each line has `line`, one line of a model's answer")
+    p.add_argument("--catalog", type=Path, required=True, help="JSONL: song_id, title, artists, optional aliases")
+    p.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
 
     if args.command == "build-simpleqa":
@@ -68,6 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graded {summary['n']} answers -> {args.out}: correct {summary['correct']:.3f}, not attempted "
               f"{summary['not_attempted']:.3f}, correct given attempted {summary['correct_given_attempted']:.3f}, "
               f"F-score {summary['f_score']:.3f}")
+    elif args.command == "match":
+        from eval.recommend.match import match_file
+
+        try:
+            res = match_file(args.input, args.catalog, args.out)
+        except (OSError, ValueError) as e:
+            print(f"music-eval match: {e}", file=sys.stderr)
+            return 2
+        print(f"matched {res['matched']} of {res['lines']} lines to the catalog -> {args.out}")
     else:
         rep = grader_agreement()
         print(f"grader agreement {rep['agreement']:.4f} on {rep['cases']} hand-written cases; "

@@ -1,0 +1,1 @@
+"""Recommendation lists: parse and match answers to the catalog (`match`), list metrics (`metrics`)."""
