@@ -17,11 +17,12 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
             $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
             $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
-.PHONY: corpus pretrain test bench lint check-python check-java venv clean spark-package help
+.PHONY: corpus pretrain eval test bench lint check-python check-java venv clean spark-package help
 
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
 	@echo "make pretrain  after make corpus: the CPU demo of continued pretraining (tiny Qwen3-shaped model: general base -> HF export -> import -> curriculum stages 1-3; OUT=)"
+	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (multiple-choice knowledge via lm-evaluation-harness, MusicSimpleQA); report in out/eval/ (BASELINE=results.json, EVAL_ARGS=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
 	@echo "make lint     ruff over the code"
@@ -54,6 +55,10 @@ corpus: $(STAMP) check-java
 
 pretrain: $(STAMP)
 	$(PY) -m pretrain.demo $(if $(OUT),--out $(OUT))
+
+eval: $(STAMP)
+	@test -n "$(MODEL)" || { echo "usage: make eval MODEL=DIR [BASELINE=OTHER/results.json] [EVAL_ARGS='mc_limit=50 device=cuda']" >&2; exit 2; }
+	$(PY) -m eval.run --model $(MODEL) $(if $(OUT),--out $(OUT)) $(if $(BASELINE),--baseline $(BASELINE)) $(EVAL_ARGS)
 
 test: $(STAMP) check-java
 	$(PY) -m pytest -q $(PYTEST_ARGS)

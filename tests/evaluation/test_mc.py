@@ -116,3 +116,34 @@ def test_harness_runs_on_a_tiny_random_qwen3(tmp_path: Path) -> None:
     for t in TASKS:
         assert r[t]["sample_len"] == 24 and 0.0 <= r[t]["acc,none"] <= 1.0 and 0.0 <= r[t]["acc_norm,none"] <= 1.0
     assert r["music_knowledge"]["acc,none"] < 0.7  # a random model is near chance (0.25-0.5)
+
+
+@pytest.mark.slow
+def test_eval_run_writes_report_and_compares_with_a_baseline(tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    from eval.run import EvalConfig, main, run
+
+    model = tmp_path / "tiny"
+    tok = AutoTokenizer.from_pretrained(SHARED.parent / "tokenizers" / "qwen3")
+    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=512)
+    torch.manual_seed(0)
+    Qwen3ForCausalLM(cfg).save_pretrained(model)
+    tok.save_pretrained(model)
+    first = run(EvalConfig(model=str(model), out=str(tmp_path / "a"), mc_limit=4, simpleqa_per_lang=3,
+                           max_new_tokens=4))
+    assert {"music_knowledge_opentdb", "music_knowledge_ziqi", "general_knowledge"} <= set(first["mc"])
+    assert first["simpleqa"]["all"]["n"] == 6
+    answers = (tmp_path / "a" / "simpleqa_answers.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(answers) == 6 and all(json.loads(a)["grade"] in ("correct", "incorrect", "not_attempted") for a in answers)
+    assert main(["--model", str(model), "--out", str(tmp_path / "b"), "--baseline", str(tmp_path / "a" / "results.json"),
+                 "mc_tasks=music_knowledge_opentdb", "mc_limit=4", "simpleqa_per_lang=2", "max_new_tokens=4"]) == 0
+    report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
+    assert "baseline acc" in report and (tmp_path / "b" / "scores.png").stat().st_size > 1000
+    stored = json.loads((tmp_path / "b" / "results.json").read_text(encoding="utf-8"))["config"]
+    assert stored["mc_tasks"] == ["music_knowledge_opentdb"] and stored["mc_limit"] == 4
+    with pytest.raises(ValueError, match="no config.json"):
+        EvalConfig(model=str(tmp_path))
+    assert main(["--model", str(model), "mc_limit"]) == 2  # a bad override is refused with a message
