@@ -89,6 +89,7 @@ def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from eval.jsonl import write_rows
     from eval.simpleqa.grader import f_score, grade
     from eval.simpleqa.items import build_items
 
@@ -116,9 +117,7 @@ def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
     for it, ans in zip(chosen, answers, strict=True):
         g = grade(it.gold, ans, it.aliases, it.answer_type, it.tolerance, it.question)
         rows.append({**it.to_dict(), "response": ans, "grade": g.grade})
-    with open(out_dir / "simpleqa_answers.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    write_rows(out_dir / "simpleqa_answers.jsonl", rows)
     res = {lang: f_score(r["grade"] for r in rows if r["lang"] == lang) for lang in ("en", "zh")}
     res["all"] = f_score(r["grade"] for r in rows)
     return res

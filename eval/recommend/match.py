@@ -15,7 +15,6 @@ rapidfuzz (C++; a kept library) does the fuzzy scoring; the parsing and normalis
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -106,17 +105,12 @@ class CatalogMatcher:
     @classmethod
     def from_jsonl(cls, path: str | Path, **kw: float) -> CatalogMatcher:
         """A catalog file: one JSON object per line with `song_id`, `title`, `artists` and optional `aliases`."""
+        from eval.jsonl import read_rows
+
         songs = []
-        with open(path, encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                missing = [k for k in ("song_id", "title", "artists") if k not in r]
-                if missing:
-                    raise ValueError(f"{path}:{lineno}: catalog line lacks {missing}")
-                arts = r["artists"] if isinstance(r["artists"], list) else [r["artists"]]
-                songs.append(CatalogSong(str(r["song_id"]), r["title"], tuple(arts), tuple(r.get("aliases") or ())))
+        for _, r in read_rows(path, ("song_id", "title", "artists"), "a catalog line holds song_id, title, artists"):
+            arts = r["artists"] if isinstance(r["artists"], list) else [r["artists"]]
+            songs.append(CatalogSong(str(r["song_id"]), r["title"], tuple(arts), tuple(r.get("aliases") or ())))
         return cls(songs, **kw)
 
     def _candidates(self, title: str) -> list[int]:
@@ -147,21 +141,10 @@ class CatalogMatcher:
 
 def match_file(in_path: str | Path, catalog: str | Path, out_path: str | Path) -> dict[str, int]:
     """`music-eval match`: each input line's `line` matched; writes the lines back with `song_id` (or null)."""
+    from eval.jsonl import read_rows, write_rows
+
     matcher = CatalogMatcher.from_jsonl(catalog)
-    rows = []
-    with open(in_path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            r = json.loads(raw)
-            if "line" not in r:
-                raise ValueError(f"{in_path}:{lineno}: missing field 'line' (one line of a model's answer)")
-            rows.append({**r, "song_id": matcher.match(r["line"])})
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    rows = [{**r, "song_id": matcher.match(r["line"])}
+            for _, r in read_rows(in_path, ("line",), "each line holds `line`, one line of a model's answer")]
+    write_rows(out_path, rows)
     return {"lines": len(rows), "matched": sum(r["song_id"] is not None for r in rows)}

@@ -19,7 +19,6 @@ SimpleQA-style grading prompt for free-form answers the rules cannot settle; `gr
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -259,28 +258,14 @@ class JudgeGrader:
 def grade_file(in_path: str | Path, out_path: str | Path, judge: JudgeGrader | None = None) -> dict[str, float]:
     """Grade a JSONL of {question, gold, response, [aliases], [answer_type], [tolerance], [lang]}; write each line
     with `grade` (and `grade_reason`) added; return the F-score summary. Errors name the file and line."""
+    from eval.jsonl import read_rows, write_rows
+
     rows = []
-    with open(in_path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{in_path}:{lineno}: not JSON ({e})") from e
-            missing = [k for k in ("gold", "response") if k not in r]
-            if missing:
-                raise ValueError(f"{in_path}:{lineno}: missing field(s) {missing}; need question, gold, response")
-            kw = {"aliases": r.get("aliases") or (), "answer_type": r.get("answer_type") or "person",
-                  "tolerance": r.get("tolerance") or 0}
-            g = judge(r.get("question", ""), r["gold"], r["response"], **kw) if judge else \
-                grade(r["gold"], r["response"], **kw)
-            rows.append({**r, "grade": g.grade, "grade_reason": g.reason})
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(out)
+    for _, r in read_rows(in_path, ("gold", "response"), "need question, gold, response"):
+        kw = {"aliases": r.get("aliases") or (), "answer_type": r.get("answer_type") or "person",
+              "tolerance": r.get("tolerance") or 0}
+        g = judge(r.get("question", ""), r["gold"], r["response"], **kw) if judge else \
+            grade(r["gold"], r["response"], question=r.get("question", ""), **kw)
+        rows.append({**r, "grade": g.grade, "grade_reason": g.reason})
+    write_rows(out_path, rows)
     return f_score(r["grade"] for r in rows)

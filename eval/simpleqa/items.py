@@ -286,10 +286,6 @@ def build_items(shared: Path) -> list[QAItem]:
 
 
 def write_items(items: list[QAItem], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for it in items:
-            f.write(json.dumps(it.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
-    return path
+    from eval.jsonl import write_rows
+
+    return write_rows(path, (it.to_dict() for it in items))

@@ -137,5 +137,18 @@ def test_match_cli_round_trip(tmp_path: Path) -> None:
     out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [o["song_id"] for o in out] == ["s1", "s4", None] and out[0]["request"] == 7
     (tmp_path / "bad.jsonl").write_text('{"text": "x"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"bad\.jsonl:1: missing field 'line'"):
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1: missing field\(s\) \['line'\]"):
         match_file(tmp_path / "bad.jsonl", cat, tmp_path / "o.jsonl")
+
+
+def test_jsonl_helpers_name_file_and_line(tmp_path: Path) -> None:
+    from eval.jsonl import read_rows, write_rows
+
+    p = write_rows(tmp_path / "sub" / "x.jsonl", [{"a": "周"}, {"a": 2}])
+    assert p.read_text(encoding="utf-8") == '{"a": "周"}\n{"a": 2}\n'
+    assert not list((tmp_path / "sub").glob(".*tmp*"))
+    (tmp_path / "bad.jsonl").write_text('{"a": 1}\n\n{oops\n', encoding="utf-8")
+    rows = read_rows(tmp_path / "bad.jsonl", ("a",))
+    assert next(rows) == (1, {"a": 1})
+    with pytest.raises(ValueError, match=r"bad\.jsonl:3: not JSON"):
+        next(rows)
