@@ -21,7 +21,6 @@ import numpy as np
 from corpus.classify.annotations import LabelledDocument, iter_labelled_documents
 from corpus.classify.dataset import BuildConfig, build_training_set, read_pool
 from corpus.classify.model import DomainClassifier, TrainConfig
-from corpus.classify.text import prepare_text
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +40,6 @@ class ScoredDocument:
 def fold_of(source: str, doc: str | int, folds: int) -> int:
     h = hashlib.blake2b(f"{source}\x00{doc}".encode(), digest_size=8).digest()
     return int.from_bytes(h, "big") % folds
-
-
-def window_probs(clf: DomainClassifier, text: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """P(music) of each scoring window of `text` under `clf`, the windows' lengths and texts (as `score` uses)."""
-    prepared, lengths, wins = [], [], []
-    for w in clf.windows(text):
-        p = prepare_text(w, clf.prep)
-        if p:
-            prepared.append(p)
-            lengths.append(len(w))
-            wins.append(w)
-    probs = clf._predict_music(prepared) if prepared else np.zeros(0)
-    return np.asarray(probs, np.float64), np.asarray(lengths, np.float64), tuple(wins)
 
 
 def crossfit(shared: Path, folds: int = 5, build: BuildConfig | None = None,
@@ -78,6 +64,6 @@ def crossfit(shared: Path, folds: int = 5, build: BuildConfig | None = None,
                 clf.quantize(quantize)
             for i, (d, f) in enumerate(zip(docs, fold, strict=True)):
                 if f == k:
-                    scored[i] = ScoredDocument(d, k, *window_probs(clf, d.text))
+                    scored[i] = ScoredDocument(d, k, *clf.window_scores(d.text))
             log.info("crossfit: fold %d/%d scored %d documents", k + 1, folds, len(held))
     return [scored[i] for i in range(len(docs))]

@@ -174,7 +174,6 @@ def _doc_label(dw: DocWindows, labels: dict[DocKey, str]) -> tuple[str | None, s
 class SourcePool:
     """Everything read from shared/data for one build configuration; reusable across holdouts (cross-fitting)."""
 
-    data: Path
     short: list[list[Example]]
     documents: list[DocWindows]
     optional: dict[str, dict[str, Any]]
@@ -196,7 +195,7 @@ def read_pool(data: Path, cfg: BuildConfig) -> SourcePool:
             continue
         optional[name] = {"status": "used", "path": path, "read": len(examples)}
         short.append(examples)
-    return SourcePool(data, short, read_documents(data, cfg), optional)
+    return SourcePool(short, read_documents(data, cfg), optional)
 
 
 def build_training_set(shared_dir: str | Path | None, out_dir: str | Path, seed: int = 0,

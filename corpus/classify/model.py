@@ -292,6 +292,19 @@ class DomainClassifier:
         cfg = self.scoring
         return split_windows(text, cfg.window_chars, cfg.min_window_chars, max_chars=self.prep.max_chars)
 
+    def window_scores(self, text: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+        """P(music) of each scoring window of one text, the windows' lengths and texts (windows without usable
+        tokens left out), exactly as `score` sees them before combining."""
+        self.setup()
+        prepared, lengths, wins = [], [], []
+        for w in self.windows(text):
+            p = prepare_text(w, self.prep)
+            if p:
+                prepared.append(p)
+                lengths.append(len(w))
+                wins.append(w)
+        return self._predict_music(prepared), np.asarray(lengths, np.float64), tuple(wins)
+
     def score(self, texts: list[Any] | tuple[Any, ...]) -> np.ndarray:
         """P(music) in [0, 1] for each text (float64 array). Empty or unusable text scores 0.0.
 
