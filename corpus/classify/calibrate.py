@@ -276,7 +276,7 @@ def _header(meta: dict[str, Any], stats: dict[str, Any] | None, n_docs: int, fol
         f"- **Document figures below** are cross-fitted: the {n_docs} hand-labelled documents are split into {folds}",
         "  folds; each fold is scored by a model trained (and quantized) exactly like this one without that fold's",
         "  documents, and the document model is fitted and chosen on the other folds' scores. The shipped model",
-        "  trained on every label, so it is at least as good on these documents; these are the honest figures.",
+        "  trained on every label, so scoring these documents with it would be in-sample; these figures are not.",
         f"- fastText: {json.dumps(meta.get('train', {}))}; quantized: {json.dumps(meta.get('quantized'))}.",
     ]
     if stats:
