@@ -113,8 +113,11 @@ def fit_documents(docs: list[ScoredDocument], candidates: tuple[tuple[str, ...],
     folds = np.array([d.fold for d in docs])
     rows = []
     best: tuple[float, tuple[str, ...], np.ndarray, np.ndarray] | None = None
+    # every feature once per document (the lexicon feature scans each window), then columns per candidate
+    names = list(dict.fromkeys(f for feats in candidates for f in feats))
+    table = feature_matrix(docs, tuple(names), top_share)
     for feats in candidates:
-        X = feature_matrix(docs, feats, top_share)
+        X = table[:, [names.index(f) for f in feats]]
         cv = np.zeros(len(docs))
         for k in np.unique(folds):
             train = fit & (folds != k)

@@ -3,21 +3,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-
-def _shared() -> Path:
-    env = os.environ.get("MUSIC_SHARED_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 
 def _dataset(task: str, **_: object):
     import datasets
 
     from eval.mc.items import build_task
+    from jobs.settings import shared_data_dir
 
-    rows = [it.to_dict() for it in build_task(task, _shared())]
+    rows = [it.to_dict() for it in build_task(task, shared_data_dir())]
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from eval.mc.items import TASKS, build_task
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(os.environ.get("MUSIC_SHARED_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+SHARED = SHARED_DATA
 TASKS_DIR = Path(__file__).resolve().parents[2] / "eval" / "tasks"
 pytestmark = pytest.mark.skipif(not (SHARED / "opentdb_music").is_dir(), reason=f"no shared data at {SHARED}")
 
@@ -95,20 +95,27 @@ def test_harness_tasks_score_an_all_knowing_model_at_one(tasks) -> None:
         assert res["results"][t]["acc,none"] == 1.0, t
 
 
-@pytest.mark.slow
-def test_harness_runs_on_a_tiny_random_qwen3(tmp_path: Path) -> None:
-    import lm_eval
+def _tiny_qwen3(out: Path, hidden: int, layers: int) -> Path:
+    """A randomly initialised Qwen3 with our Qwen3 tokenizer, saved as a Hugging Face checkpoint directory."""
     import torch
-    from lm_eval.tasks import TaskManager
     from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
 
     tok = AutoTokenizer.from_pretrained(SHARED.parent / "tokenizers" / "qwen3")
-    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=2, num_key_value_heads=1, head_dim=32, max_position_embeddings=512,
+    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=hidden // 2, max_position_embeddings=512,
                       tie_word_embeddings=True)
     torch.manual_seed(0)
-    Qwen3ForCausalLM(cfg).save_pretrained(tmp_path)
-    tok.save_pretrained(tmp_path)
+    Qwen3ForCausalLM(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.mark.slow
+def test_harness_runs_on_a_tiny_random_qwen3(tmp_path: Path) -> None:
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    _tiny_qwen3(tmp_path, hidden=64, layers=2)
     res = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={tmp_path},dtype=float32",
                                   tasks=["music_knowledge", "general_knowledge"], limit=24, device="cpu",
                                   batch_size=8, task_manager=TaskManager(include_path=str(TASKS_DIR)))
@@ -120,18 +127,9 @@ def test_harness_runs_on_a_tiny_random_qwen3(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_eval_run_writes_report_and_compares_with_a_baseline(tmp_path: Path) -> None:
-    import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
     from eval.run import EvalConfig, main, run
 
-    model = tmp_path / "tiny"
-    tok = AutoTokenizer.from_pretrained(SHARED.parent / "tokenizers" / "qwen3")
-    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=512)
-    torch.manual_seed(0)
-    Qwen3ForCausalLM(cfg).save_pretrained(model)
-    tok.save_pretrained(model)
+    model = _tiny_qwen3(tmp_path / "tiny", hidden=32, layers=1)
     first = run(EvalConfig(model=str(model), out=str(tmp_path / "a"), mc_limit=4, simpleqa_per_lang=3,
                            max_new_tokens=4))
     assert {"music_knowledge_opentdb", "music_knowledge_ziqi", "general_knowledge"} <= set(first["mc"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from pathlib import Path
 
@@ -15,8 +14,9 @@ from eval.cli import grader_agreement
 from eval.cli import main as cli
 from eval.simpleqa.grader import JudgeGrader, f_score, grade, grade_file, normalize
 from eval.simpleqa.items import ANSWER_TYPES, build_items, write_items
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(os.environ.get("MUSIC_SHARED_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
+SHARED = SHARED_DATA
 needs_data = pytest.mark.skipif(not (SHARED / "billboard_number_ones").is_dir(), reason=f"no shared data at {SHARED}")
 
 
