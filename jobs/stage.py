@@ -97,7 +97,7 @@ class SourceTally:
         self.add(source, rows_in=n, dropped=reason, n=n)
 
     def as_dict(self) -> dict[str, dict]:
-        return {k: {"rows_in": v["rows_in"], "rows_out": v["rows_out"], "dropped": dict(sorted(v["dropped"].items())),
+        return {k: {**v, "dropped": dict(sorted(v["dropped"].items())),  # extra counters (dicts) pass through
                     "quarantined": dict(sorted(v["quarantined"].items()))} for k, v in sorted(self.by_source.items())}
 
 

@@ -36,6 +36,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 MISSING_FIELD = "missing_field"
 MISSING_TIMESTAMP = "missing_timestamp"
@@ -273,3 +274,29 @@ def _sessions(kept: pa.Table, ts_ms: np.ndarray, user_of: np.ndarray, gap_ms: in
     user_start = np.r_[True, user_of[1:] != user_of[:-1]]
     first_of_user = running[user_start][np.cumsum(user_start) - 1]
     return (running - first_of_user).astype(np.int32)
+
+
+def heldout_user(user_id: str, share: float, seed: int = 0) -> bool:
+    """Whether a user belongs to the evaluation hold-out: the user id's xxh64 (UTF-8, `seed`) as a fraction of
+    2**64 is below `share`. A property of the id alone, so the same users are held out at any scale, in any
+    bucket layout and on any engine, and a larger share holds out a superset of a smaller one's users."""
+    return share > 0 and xxhash.xxh64_intdigest(user_id.encode(), seed=seed) < share * 2**64
+
+
+def holdout_mask(users: pa.Array | pa.ChunkedArray, ts: pa.Array | pa.ChunkedArray, share: float, seed: int = 0,
+                 after: datetime | None = None) -> np.ndarray:
+    """Per row: does the event go to the evaluation split? Every event of a held-out user (`heldout_user`), and
+    with a time cut `after` every user's events at or after it (evaluation on the future of real logs). On rows
+    sorted by (user, ts) the held-out rows of each user are a suffix of the user's rows."""
+    n = len(users)
+    mask = np.zeros(n, dtype=bool)
+    if n == 0:
+        return mask
+    if share > 0:
+        uniq = pc.unique(users)
+        held = pa.array([heldout_user(u, share, seed) for u in uniq.to_pylist()], pa.bool_())
+        mask |= held.take(pc.index_in(users, value_set=uniq)).to_numpy(zero_copy_only=False)
+    if after is not None:
+        ms = pc.cast(ts, pa.timestamp("ms", tz="UTC"), safe=False).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        mask |= ms >= int(after.astimezone(UTC).timestamp() * 1000)
+    return mask

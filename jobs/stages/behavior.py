@@ -9,7 +9,12 @@
    (state, item, feedback) lines, chunked under `max_tokens`, profile and state as no-loss spans).
    Outputs: `training_sequences/part-<b>`, `_sessions/part-<b>` (the sessionized events, for the
    relations stage) and `_exclusions/part-<b>` (every dropped event id with its reason).
-3. Finalize: accounting and cards. Events in = events in sequences + dropped by reason.
+   With a user hold-out (`holdout_user_share`, `holdout_after`) the held-out users' events, and every
+   user's events after the time cut, are rendered the same way into `heldout_sequences/part-<b>` (the U2I
+   evaluation split) and written as events to `heldout_events/part-<b>`; they are left out of
+   `training_sequences` and `_sessions`, and `_heldout_users/part-<b>` lists the users held out by share so
+   that the relations stage leaves their play counts out of co-listener relations too.
+3. Finalize: accounting and cards. Events in = events in training + held-out sequences + dropped by reason.
 
 Items are rendered as "title — artists" from the catalog (songs, artists, albums, playlists); the
 profile adds the user's most played artists when play counts exist (Last.fm HetRec).
@@ -35,7 +40,7 @@ import pyarrow.parquet as pq
 import xxhash
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from corpus.behavior.events import BehaviorConfig, prepare_user_events
+from corpus.behavior.events import BehaviorConfig, heldout_user, holdout_mask, prepare_user_events
 from corpus.behavior.interleave import interleave_user, render_profile
 from jobs.catalog import item_text, read_catalog_items
 from jobs.outputs import part_files, write_card, write_rows, write_table
@@ -44,6 +49,9 @@ from jobs.stage import Engine, SourceTally, Stage, StageCounts, read_manifest
 from schemas import get_schema
 
 OUT_DATASET = "training_sequences"
+HELDOUT_DATASET = "heldout_sequences"  # same contract as training_sequences; the U2I evaluation split
+HELDOUT_EVENTS_DIR = "heldout_events"  # the held-out split's events (SESSION_SCHEMA), for recommender evaluation
+HELDOUT_USERS_DIR = "_heldout_users"  # users held out by share (all their events), for the relations stage
 BUCKETS_DIR = "_buckets"
 SESSIONS_DIR = "_sessions"
 EXCLUSIONS_DIR = "_exclusions"
@@ -70,13 +78,26 @@ class BehaviorStageConfig(BehaviorConfig):
     """Event bytes per bucket when `buckets` is unset."""
     top_artists: int = 5
     """Most played artists named in a user's profile (from play-count relations)."""
+    holdout_user_share: float = 0.0
+    """Share of users held out for evaluation (U2I personalization), chosen by a hash of the user id
+    (`corpus.behavior.events.heldout_user`). All their events go to `heldout_sequences` and `heldout_events`,
+    never to `training_sequences`, to `_sessions` (co-session relations) or to co-listener relations."""
+    holdout_seed: int = 0
+    """Seed of the user hash: another seed holds out other users."""
+    holdout_after: datetime | None = None
+    """Time cut for real logs: every user's events at or after it go to the held-out split (the model is
+    evaluated on its users' future); None: no cut. A naive time is read as UTC."""
 
     def __post_init__(self) -> None:
-        if self.now is not None and self.now.tzinfo is None:
-            object.__setattr__(self, "now", self.now.replace(tzinfo=UTC))
+        for name in ("now", "holdout_after"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=UTC))
         super().__post_init__()
         if (self.buckets is not None and self.buckets < 1) or self.target_bucket_bytes < 1 or self.top_artists < 0:
             raise ValueError("behavior: buckets and target_bucket_bytes must be >= 1, top_artists >= 0")
+        if not 0.0 <= self.holdout_user_share < 1.0:
+            raise ValueError(f"behavior.holdout_user_share must be in [0, 1), got {self.holdout_user_share}")
 
 
 def user_buckets(user_ids: pa.Array | pa.ChunkedArray, n: int) -> np.ndarray:
@@ -125,6 +146,10 @@ class BehaviorStage(Stage):
     @cached_property
     def event_parts(self) -> list[Path]:
         return part_files(self.ingest_dir / "behavior_events")
+
+    @property
+    def holds_out(self) -> bool:
+        return self.cfg.holdout_user_share > 0 or self.cfg.holdout_after is not None
 
     def now(self) -> datetime | None:
         if self.cfg.now is not None:
@@ -215,34 +240,53 @@ class BehaviorStage(Stage):
                                                         pa.string()))  # fmt: skip
         kept = kept.append_column("session_index", pa.array(prepared.session_index, pa.int32()))
         profiles, extras = self.profiles(pc.unique(kept.column("user_id")))
-        rows, dropped, flags = [], Counter(prepared.dropped), Counter()
+        held = holdout_mask(kept.column("user_id"), kept.column("ts"), self.cfg.holdout_user_share,
+                            self.cfg.holdout_seed, self.cfg.holdout_after)
+        rows: dict[str, list[dict]] = {OUT_DATASET: [], HELDOUT_DATASET: []}
+        dropped, flags = Counter(prepared.dropped), Counter()
         interleave_drops: list[tuple[str, str, str]] = []
-        n_out = n_users = 0
+        n_out = n_users = n_held_out = 0
         for user, lo, hi in prepared.user_slices():
-            sl = kept.slice(lo, hi - lo)
+            cut = lo + int((~held[lo:hi]).sum())  # a user's held-out events are a suffix (all, or ts >= cut)
+            if held[lo:cut].any():
+                raise AssertionError(f"behavior: user {user}'s held-out events are not a suffix of their events")
             n_users += 1
-            res = interleave_user(user, render_profile(profiles.get(user), extras.get(user)), sl, bcfg)
-            dropped.update(res.dropped)
-            interleave_drops += res.dropped_ids
-            flags.update(res.flags)
-            n_out += res.n_events_out
-            source = sl.column("source")[0].as_py()
-            for ch in res.chunks:
-                meta = {"mix_group": MIX_GROUP, "item_repr": bcfg.item_repr, "n_tokens_estimate": ch.n_tokens}
-                rows.append({
-                    "seq_id": xxhash.xxh3_128_hexdigest(f"{user}\x00{ch.chunk_index}"), "user_id": user, "source": source,
-                    "chunk_index": ch.chunk_index, "stage": 3, "text": ch.text, "weight": 1.0,
-                    "no_loss_spans": [{"start": s, "end": e} for s, e in ch.no_loss_spans], "n_events": ch.n_events,
-                    "first_ts": ch.first_ts, "last_ts": ch.last_ts,
-                    "metadata": orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode(),
-                })  # fmt: skip
-        write_rows(work_dir / OUT_DATASET / f"part-{task_index:05d}.parquet", rows, OUT_DATASET)
+            profile = render_profile(profiles.get(user), extras.get(user))
+            for split, a, b in ((OUT_DATASET, lo, cut), (HELDOUT_DATASET, cut, hi)):
+                if a == b:
+                    continue
+                sl = kept.slice(a, b - a)
+                res = interleave_user(user, profile, sl, bcfg)
+                dropped.update(res.dropped)
+                interleave_drops += res.dropped_ids
+                flags.update(res.flags)
+                n_out += res.n_events_out
+                n_held_out += res.n_events_out if split == HELDOUT_DATASET else 0
+                source = sl.column("source")[0].as_py()
+                key = user if split == OUT_DATASET else f"{user}\x00{HELDOUT_DATASET}"
+                for ch in res.chunks:
+                    meta = {"mix_group": MIX_GROUP, "item_repr": bcfg.item_repr, "n_tokens_estimate": ch.n_tokens}
+                    rows[split].append({
+                        "seq_id": xxhash.xxh3_128_hexdigest(f"{key}\x00{ch.chunk_index}"), "user_id": user,
+                        "source": source, "chunk_index": ch.chunk_index, "stage": 3, "text": ch.text, "weight": 1.0,
+                        "no_loss_spans": [{"start": s, "end": e} for s, e in ch.no_loss_spans], "n_events": ch.n_events,
+                        "first_ts": ch.first_ts, "last_ts": ch.last_ts,
+                        "metadata": orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode(),
+                    })  # fmt: skip
+        part = f"part-{task_index:05d}.parquet"
+        write_rows(work_dir / OUT_DATASET / part, rows[OUT_DATASET], OUT_DATASET)
         sessions = pa.table({"user_id": kept.column("user_id"), "session": kept.column("session_index"),
                              "event_id": kept.column("event_id"), "ts": kept.column("ts"),
                              "item_type": kept.column("item_type"), "item_id": kept.column("item_id"),
                              "feedback": kept.column("feedback"), "source": kept.column("source")},
                             schema=SESSION_SCHEMA)  # fmt: skip
-        write_table(work_dir / SESSIONS_DIR / f"part-{task_index:05d}.parquet", sessions)
+        write_table(work_dir / SESSIONS_DIR / part, sessions.filter(pa.array(~held)))
+        if self.holds_out:
+            write_rows(work_dir / HELDOUT_DATASET / part, rows[HELDOUT_DATASET], OUT_DATASET)
+            write_table(work_dir / HELDOUT_EVENTS_DIR / part, sessions.filter(pa.array(held)))
+            users = sorted({u for u in pc.unique(events.column("user_id").drop_null()).to_pylist()
+                            if heldout_user(u, self.cfg.holdout_user_share, self.cfg.holdout_seed)})
+            write_table(work_dir / HELDOUT_USERS_DIR / part, pa.table({"user_id": pa.array(users, pa.string())}))
         excluded = self.exclusions(events, prepared, interleave_drops, bcfg)
         tally = SourceTally()
         dropped_by_source: Counter = Counter()
@@ -251,10 +295,17 @@ class BehaviorStage(Stage):
             dropped_by_source[e["source"]] += 1
         for source, n in Counter(events.column("source").to_pylist()).items():
             tally.kept(source or "unknown", n - dropped_by_source.get(source or "unknown", 0))
+        if self.holds_out:  # of the rows out: events that went to the held-out split (an extra counter per source)
+            held_src = Counter(kept.column("source").filter(pa.array(held)).to_pylist())
+            for source in tally.by_source:
+                tally.by_source[source]["heldout"] = {"events": held_src.get(source, 0)}
         write_rows(work_dir / EXCLUSIONS_DIR / f"part-{task_index:05d}.parquet", excluded, "exclusions")
         stats = {"rows_in": events.num_rows, "rows_out": n_out, "dropped": dict(sorted(dropped.items())),
-                 "flags": dict(sorted(flags.items())), "sequences": len(rows), "users": n_users,
+                 "flags": dict(sorted(flags.items())), "sequences": len(rows[OUT_DATASET]), "users": n_users,
                  "by_source": tally.as_dict()}  # fmt: skip
+        if self.holds_out:  # out = events in training sequences + events in held-out sequences
+            stats["heldout"] = {"events": n_held_out, "sequences": len(rows[HELDOUT_DATASET]),
+                                "users": len(pc.unique(kept.column("user_id").filter(pa.array(held))))}
         if stats["rows_in"] != n_out + sum(dropped.values()):
             raise AssertionError(f"behavior bucket {task_index}: events do not balance: {stats}")
         return stats
@@ -317,6 +368,18 @@ class BehaviorStage(Stage):
                  f"Flags (kept, noted): {dict(flags) or 'none'}. Drops by reason are in the stage manifest."]  # fmt: skip
         counts.datasets[OUT_DATASET] = write_card(work_dir / OUT_DATASET, OUT_DATASET,
                                                   "`music-corpus` behavior stage (`jobs/stages/behavior.py`)", notes=notes)
+        if self.holds_out:
+            held = Counter()
+            for st in self.task_stats(work_dir):
+                held.update(st.get("heldout") or {})
+            c = self.cfg
+            counts.datasets[HELDOUT_DATASET] = write_card(
+                work_dir / HELDOUT_DATASET, OUT_DATASET, "`music-corpus` behavior stage (`jobs/stages/behavior.py`)",
+                notes=[f"The evaluation split (U2I personalization), never in training shards: every event of the "
+                       f"{c.holdout_user_share:.0%} of users whose id hash (seed {c.holdout_seed}) falls below the share"
+                       + (f", and every user's events at or after {c.holdout_after}" if c.holdout_after else "")
+                       + f". {held['users']} users, {held['events']} events, {held['sequences']} sequences; the events "
+                       f"themselves are in `{HELDOUT_EVENTS_DIR}/`.", *notes])
         counts.datasets["exclusions"] = write_card(work_dir / EXCLUSIONS_DIR, "exclusions",
                                                    "`music-corpus` behavior stage (`jobs/stages/behavior.py`)")
         return counts

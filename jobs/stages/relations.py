@@ -28,6 +28,7 @@ from jobs.stage import Engine, Stage, StageCounts
 OUT_DATASET = "item_relations"
 REPORT = "_report.json"
 SESSIONS_DIR = "_sessions"  # written by the behavior stage
+HELDOUT_USERS_DIR = "_heldout_users"  # written by the behavior stage: users held out for evaluation
 CATALOG = (("songs", "song_id", "song"), ("artists", "artist_id", "artist"), ("albums", "album_id", "album"))
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ class RelationsStage(Stage):
     def inputs(self) -> dict[str, list[Path]]:
         ing = self.ingest_dir
         out = {"playlists": part_files(ing / "playlists"), "item_relations": part_files(ing / "item_relations"),
-               "sessions": part_files(self.behavior_dir / SESSIONS_DIR) if self.behavior_dir else []}  # fmt: skip
+               "sessions": part_files(self.behavior_dir / SESSIONS_DIR) if self.behavior_dir else [],
+               "heldout_users": part_files(self.behavior_dir / HELDOUT_USERS_DIR) if self.behavior_dir else []}  # fmt: skip
         for ds, _, _ in CATALOG:
             out[ds] = part_files(ing / ds)
         return out
@@ -138,6 +140,8 @@ def basket_frames(spark, stage: RelationsStage) -> dict[str, Any]:
                                             carry=("source",))
     if "co_listener" in kinds and inputs["item_relations"] and _has_play_counts(inputs["item_relations"]):
         plays = read("item_relations").where((F.col("relation") == "play_count") & (F.col("src_type") == "user"))
+        if inputs["heldout_users"]:  # the evaluation users' libraries stay out of training relations
+            plays = plays.join(read("heldout_users").withColumnRenamed("user_id", "src_id"), "src_id", "left_anti")
         libraries = plays.select(F.col("src_id").alias("user_id"), F.lit(0).alias("session"), "source",
                                  F.col("dst_id").alias("item_id"), (-F.col("weight")).alias("order"))  # most played first
         out["co_listener"] = session_baskets(libraries, basket_cols=("user_id", "session"), order_cols=("order",),

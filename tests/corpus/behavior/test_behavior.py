@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from corpus.behavior.events import BehaviorConfig, PreparedEvents, prepare_user_events
+from corpus.behavior.events import BehaviorConfig, PreparedEvents, heldout_user, holdout_mask, prepare_user_events
 from corpus.behavior.interleave import (
     FEEDBACK,
     ITEM,
@@ -404,3 +404,25 @@ def test_different_tags_on_the_same_day_are_not_duplicates() -> None:
     assert_accounted(p)
     assert p.kept == 2 and p.dropped == {"duplicate_event": 1}
     assert p.dropped_ids["duplicate_event"] == ["t3"]
+
+
+def test_heldout_users_are_a_stable_share_chosen_by_id():
+    users = [f"user-{i}" for i in range(20000)]
+    ten = {u for u in users if heldout_user(u, 0.1)}
+    twenty = {u for u in users if heldout_user(u, 0.2)}
+    assert 0.09 < len(ten) / len(users) < 0.11 and 0.19 < len(twenty) / len(users) < 0.21
+    assert ten < twenty  # a larger share holds out a superset
+    assert {u for u in users if heldout_user(u, 0.1, seed=1)} != ten
+    assert not any(heldout_user(u, 0.0) for u in users[:100])
+
+
+def test_holdout_mask_marks_held_users_and_the_future_as_suffixes():
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    users = [f"u{i}" for i in range(50) for _ in range(4)]
+    ts = [t0 + timedelta(days=d) for _ in range(50) for d in range(4)]
+    held = {u for u in set(users) if heldout_user(u, 0.3)}
+    assert held
+    cut = t0 + timedelta(days=2)
+    mask = holdout_mask(pa.array(users), pa.array(ts, pa.timestamp("ms", tz="UTC")), 0.3, after=cut)
+    assert mask.tolist() == [u in held or t >= cut for u, t in zip(users, ts, strict=True)]
+    assert not holdout_mask(pa.array(users), pa.array(ts, pa.timestamp("ms", tz="UTC")), 0.0).any()
