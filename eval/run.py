@@ -2,10 +2,16 @@
 
     python -m eval.run --model DIR [--out out/eval/NAME] [--baseline OTHER/results.json] [key=value ...]
 
-Runs the multiple-choice knowledge tasks through lm-evaluation-harness (`eval/tasks`) and MusicSimpleQA
-(greedy short answers from the model, graded SimpleQA style), then writes `results.json`, `report.md` and
-`scores.png` to `--out`, side by side with a baseline run's `results.json` when given. The configuration
-(`EvalConfig`) is printed at start and stored in `results.json`.
+Runs, on one model:
+- the multiple-choice tasks through lm-evaluation-harness (`eval/tasks`): music and general knowledge, and
+  Q2I relevance (`music_q2i`);
+- MusicSimpleQA (greedy short answers from the model, graded SimpleQA style);
+- U2I personalization: perplexity of item and feedback tokens on the corpus's held-out users (`heldout`);
+- recommendation lists: the model's ten-song answers to CPCD dev-val requests, matched to the catalog and scored
+  beside the popularity, item-kNN, BM25 and random baselines; the baselines on the held-out users too;
+then writes `results.json`, `report.md`, `scores.png`, `simpleqa_answers.jsonl` and `rec_answers.jsonl` to
+`--out`, side by side with a baseline run's `results.json` when given. The configuration (`EvalConfig`) is
+printed at start and stored in `results.json`.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class EvalConfig:
     """A Hugging Face checkpoint directory (config, weights, tokenizer), e.g. what `make pretrain` exports."""
     out: str = ""
     """Output folder; default `out/eval/<model folder name>`."""
-    mc_tasks: tuple[str, ...] = ("music_knowledge", "general_knowledge")
+    mc_tasks: tuple[str, ...] = ("music_knowledge", "general_knowledge", "music_q2i")
     """lm-evaluation-harness tasks or groups from `eval/tasks`."""
     mc_limit: int = 200
     """Items per multiple-choice task (0: all; the full ZIQI and general sets take hours on CPU)."""
@@ -38,6 +44,16 @@ class EvalConfig:
     """MusicSimpleQA items per language, the first by item id (a fixed, spread sample; 0: all)."""
     max_new_tokens: int = 24
     """Answer length for MusicSimpleQA (answers are names, years and numbers)."""
+    heldout: str = "out/behavior/heldout_sequences"
+    """The corpus run's held-out behavior sequences for U2I perplexity (skipped with a note when absent)."""
+    u2i_limit: int = 64
+    """Held-out sequences scored, the first by `seq_id` (0: all)."""
+    u2i_max_tokens: int = 1024
+    """Tokens scored per held-out sequence (its start; at most the model's context)."""
+    rec_limit: int = 50
+    """CPCD dev-val requests the model answers with a song list (0: all 50)."""
+    rec_max_new_tokens: int = 160
+    """Answer length for a ten-song list."""
     batch_size: int = 8
     device: str = "cpu"
     dtype: str = "float32"
@@ -49,9 +65,10 @@ class EvalConfig:
             raise ValueError("EvalConfig.model: give a Hugging Face checkpoint directory (MODEL=DIR)")
         if not (Path(self.model) / "config.json").is_file():
             raise ValueError(f"EvalConfig.model: {self.model} has no config.json; is it a Hugging Face checkpoint?")
-        if self.mc_limit < 0 or self.simpleqa_per_lang < 0 or self.max_new_tokens < 1 or self.batch_size < 1:
-            raise ValueError("EvalConfig: mc_limit and simpleqa_per_lang must be >= 0, max_new_tokens and "
-                             "batch_size >= 1")
+        if (min(self.mc_limit, self.simpleqa_per_lang, self.u2i_limit, self.rec_limit) < 0
+                or min(self.max_new_tokens, self.batch_size, self.rec_max_new_tokens) < 1 or self.u2i_max_tokens < 2):
+            raise ValueError("EvalConfig: mc_limit, simpleqa_per_lang, u2i_limit and rec_limit must be >= 0, "
+                             "max_new_tokens, rec_max_new_tokens and batch_size >= 1, u2i_max_tokens >= 2")
         if self.baseline and not Path(self.baseline).is_file():
             raise ValueError(f"EvalConfig.baseline: {self.baseline} not found (a previous run's results.json)")
 
@@ -87,7 +104,6 @@ def _mc(cfg: EvalConfig) -> dict[str, Any]:
 
 def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from eval.jsonl import write_rows
     from eval.simpleqa.grader import f_score, grade
@@ -98,11 +114,7 @@ def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
     for lang in ("en", "zh"):
         pool = sorted((it for it in items if it.lang == lang), key=lambda it: it.id)
         chosen += pool[: cfg.simpleqa_per_lang] if cfg.simpleqa_per_lang else pool
-    tok = AutoTokenizer.from_pretrained(cfg.model)
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype)).to(cfg.device).eval()
+    model, tok = _load(cfg)
     prompts = [(f"Answer the music question with just the answer.\nQuestion: {it.question}\nAnswer:"
                 if it.lang == "en" else f"请只回答答案。\n问题：{it.question}\n答案：") for it in chosen]
     answers: list[str] = []
@@ -120,6 +132,79 @@ def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
     write_rows(out_dir / "simpleqa_answers.jsonl", rows)
     res = {lang: f_score(r["grade"] for r in rows if r["lang"] == lang) for lang in ("en", "zh")}
     res["all"] = f_score(r["grade"] for r in rows)
+    return res
+
+
+def _load(cfg: EvalConfig):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(cfg.model)
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype)).to(cfg.device).eval()
+    return model, tok
+
+
+def _u2i(cfg: EvalConfig) -> dict[str, Any]:
+    from eval.u2i import perplexity, read_heldout
+
+    if not cfg.heldout or not Path(cfg.heldout).exists():
+        return {"skipped": f"no held-out sequences at {cfg.heldout!r} (run the corpus with behavior.holdout_user_share)"}
+    rows = read_heldout(Path(cfg.heldout), cfg.u2i_limit)
+    model, tok = _load(cfg)
+    return {**perplexity(model, tok, rows, cfg.u2i_max_tokens, cfg.batch_size, cfg.device).to_dict(),
+            "path": cfg.heldout}
+
+
+def _generate(cfg: EvalConfig, model, tok, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Greedy continuations of `prompts`, in batches of `batch_size`."""
+    import torch
+
+    out: list[str] = []
+    for i in range(0, len(prompts), cfg.batch_size):
+        enc = tok(prompts[i : i + cfg.batch_size], return_tensors="pt", padding=True).to(cfg.device)
+        with torch.no_grad():
+            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+        out += [tok.decode(row, skip_special_tokens=True) for row in gen[:, enc["input_ids"].shape[1]:]]
+    return out
+
+
+REC_PROMPT = ("A listener is making a playlist.\nRequest: {request}\nSongs they already liked: {liked}\n"
+              "Ten more songs for this playlist, one per line as \"Title - Artist\":\n1.")
+
+
+def _recommend(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
+    """Recommendation lists: the model's ten-song answers to CPCD dev-val requests, matched to the CPCD catalog,
+    beside the four baselines; and the baselines on the corpus's held-out users when that split exists."""
+    import dataclasses as dc
+
+    from eval.cpcd import catalog
+    from eval.jsonl import write_rows
+    from eval.recommend.baselines import ModelLists
+    from eval.recommend.match import CatalogMatcher
+    from eval.recommend.tasks import cpcd_task, evaluate, heldout_task, run_baselines
+
+    task = cpcd_task(shared)
+    n = cfg.rec_limit or len(task.requests)
+    task = dc.replace(task, requests=task.requests[:n], golds=task.golds[:n])
+    model, tok = _load(cfg)
+    prompts = [REC_PROMPT.format(request=r.text,
+                                 liked="; ".join(task.texts[i] or i for i in r.history[-5:]) or "none")
+               for r in task.requests]
+    answers = _generate(cfg, model, tok, prompts, cfg.rec_max_new_tokens)
+    lines = {r.id: [ln for ln in ("1." + a).splitlines() if ln.strip()][:10]
+             for r, a in zip(task.requests, answers, strict=True)}
+    lists = ModelLists.from_lines(lines, CatalogMatcher(catalog(shared)))
+    write_rows(out_dir / "rec_answers.jsonl", [{"id": r.id, "request": r.text, "lines": lines[r.id],
+                                                "items": lists.answers[r.id]} for r in task.requests])
+    res: dict[str, Any] = {"cpcd": {"model": evaluate(lists, task), **run_baselines(task)}}
+    behavior = Path(cfg.heldout).parent if cfg.heldout else None
+    needs = (behavior / "heldout_events", behavior / "_sessions", behavior.parent / "ingest",
+             behavior.parent / "relations" / "item_relations") if behavior is not None else ()
+    if needs and all(p.exists() for p in needs):
+        res["heldout"] = run_baselines(heldout_task(behavior, behavior.parent / "ingest"))
     return res
 
 
@@ -163,9 +248,44 @@ def _report(results: dict[str, Any], baseline: dict[str, Any] | None, path: Path
         b = f" {baseline['simpleqa'][lang]['f_score']:.3f} |" if baseline else ""
         lines.append(f"| {lang} | {s['n']} | {s['correct']:.3f} | {s['not_attempted']:.3f} | "
                      f"{s['correct_given_attempted']:.3f} | {s['f_score']:.3f} |{b}")
+    u = results["u2i"]
+    lines += ["", "## U2I personalization (held-out users)", ""]
+    if "skipped" in u:
+        lines.append(f"Skipped: {u['skipped']}.")
+    else:
+        b = baseline.get("u2i", {}) if baseline else {}
+        lines += [f"Perplexity of item and feedback tokens (profile and state lines excluded, as in training) on "
+                  f"{u['sequences']} sequences of {u['users']} held-out users (`{u['path']}`), {u['loss_tokens']} tokens.",
+                  "", "| | perplexity | NLL per token |", "|---|---:|---:|",
+                  f"| this model | {u['perplexity']:.1f} | {u['nll_per_token']:.3f} |"]
+        if "perplexity" in b:
+            lines.append(f"| baseline | {b['perplexity']:.1f} | {b['nll_per_token']:.3f} |")
+    lines += _rec_report(results["rec"], baseline)
     lines += ["", "![scores](scores.png)", "", "Answers and grades: `simpleqa_answers.jsonl`; configuration and all "
               "figures: `results.json`."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+REC_COLUMNS = ("hit_rate@10", "mrr@10", "ndcg@10", "success@10", "factuality", "coverage", "artist_repetition",
+               "personalization")
+
+
+def _rec_report(rec: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
+    lines = ["", "## Recommendation lists", "",
+             "CPCD dev-val requests (request + songs liked so far -> songs liked later in the conversation): the "
+             "model's ten-song answer, matched to the CPCD catalog (`rec_answers.jsonl`), beside the baselines. "
+             "Definitions: `eval/recommend/metrics.py`; protocols: `eval/recommend/CARD.md`."]
+    for name, rows in (("CPCD dev-val", rec["cpcd"]), ("held-out users", rec.get("heldout"))):
+        if not rows:
+            lines += ["", f"{name}: not run (no held-out split; run the corpus with behavior.holdout_user_share)."]
+            continue
+        if baseline and name == "CPCD dev-val" and "rec" in baseline:
+            rows = {**rows, "baseline run's model": baseline["rec"]["cpcd"]["model"]}
+        n = next(iter(rows.values()))["n"]
+        lines += ["", f"**{name}** ({n} requests)", "", "| | " + " | ".join(REC_COLUMNS) + " |",
+                  "|---|" + "---:|" * len(REC_COLUMNS)]
+        lines += [f"| {who} | " + " | ".join(f"{m[c]:.3f}" for c in REC_COLUMNS) + " |" for who, m in rows.items()]
+    return lines
 
 
 def run(cfg: EvalConfig) -> dict[str, Any]:
@@ -178,6 +298,8 @@ def run(cfg: EvalConfig) -> dict[str, Any]:
     results: dict[str, Any] = {"config": dataclasses.asdict(cfg)}
     results["mc"] = _mc(cfg)
     results["simpleqa"] = _simpleqa(cfg, shared_data_dir(), out)
+    results["u2i"] = _u2i(cfg)
+    results["rec"] = _recommend(cfg, shared_data_dir(), out)
     results["seconds"] = time.perf_counter() - t0
     baseline = json.loads(Path(cfg.baseline).read_text(encoding="utf-8")) if cfg.baseline else None
     tmp = out / "results.json.tmp"
@@ -186,7 +308,9 @@ def run(cfg: EvalConfig) -> dict[str, Any]:
     _plot(results, baseline, out / "scores.png")
     _report(results, baseline, out / "report.md")
     print(f"[eval] {out / 'report.md'}: " + ", ".join(f"{k} acc {v.get('acc', 0):.3f}" for k, v in results["mc"].items())
-          + f"; MusicSimpleQA F {results['simpleqa']['all']['f_score']:.3f}")
+          + f"; MusicSimpleQA F {results['simpleqa']['all']['f_score']:.3f}"
+          + (f"; U2I perplexity {results['u2i']['perplexity']:.1f}" if "perplexity" in results["u2i"] else "")
+          + f"; CPCD hit_rate@10 {results['rec']['cpcd']['model']['hit_rate@10']:.3f}")
     return results
 
 
@@ -199,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="EvalConfig fields as key=value (mc_limit=50, device=cuda, ...)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
     try:
         cfg = EvalConfig.from_args(args.model, args.overrides, out=args.out, baseline=args.baseline)
     except ValueError as e:

@@ -73,6 +73,11 @@ class DecontamSettings(D.DecontamConfig):
     """Ingested datasets that are evaluation data (read from `<out>/ingest/<name>` when present)."""
     files: tuple[EvalFile, ...] = ()
     """Evaluation sets given as files."""
+    providers: tuple[str, ...] = ("music_benchmarks",)
+    """Evaluation sets built by installed packages: names of entry points in the `music_platform.decontam`
+    group, each a callable `(shared data folder) -> iterable of corpus.dedup.decontam.EvalItem`. The default,
+    `music_benchmarks` (`eval.benchmarks:decontam_items`), is every item of our evaluation suite
+    (MusicSimpleQA, the multiple-choice knowledge tasks, Q2I relevance), so none of them reaches training."""
 
 
 class DedupConfig(StrictModel):
@@ -105,6 +110,20 @@ class DedupConfig(StrictModel):
         return lsh_params(self.threshold, self.num_perm, self.fp_weight, self.fn_weight)
 
 
+DECONTAM_GROUP = "music_platform.decontam"
+
+
+def decontam_provider(name: str):
+    """The evaluation-set provider registered under `name` in the `music_platform.decontam` entry-point group."""
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep for ep in entry_points(group=DECONTAM_GROUP)}
+    if name not in found:
+        raise ValueError(f"dedup.decontam.providers: no provider {name!r} installed (entry-point group "
+                         f"{DECONTAM_GROUP}: {sorted(found) or 'none; is the project installed (pip install -e .)?'})")
+    return found[name].load()
+
+
 def _expand(path: str) -> Path:
     """`{shared}` in configured paths is the shared data folder (as in ingest source paths)."""
 
@@ -134,6 +153,8 @@ class DedupStage(Stage):
         missing: list[str] = []
         if not d.enabled:
             return found, missing
+        for name in d.providers:
+            decontam_provider(name)  # an unknown provider fails here, before any work
         for ds in d.eval_datasets:
             if self.ingest_dir is not None and (self.ingest_dir / ds).exists():
                 found += sorted((self.ingest_dir / ds).glob("part-*.parquet"))
@@ -154,7 +175,7 @@ class DedupStage(Stage):
         """The evaluation n-gram index, built once on the driver (None when there is no eval data)."""
 
         files, _ = self.eval_sources
-        if not files:
+        if not files and not self.cfg.decontam.providers:
             return None
         items: list = []
         d = self.cfg.decontam
@@ -167,7 +188,9 @@ class DedupStage(Stage):
         for f in d.files:
             if (p := _expand(f.path)).is_file():
                 items += D.eval_items_from_file(p, f.eval_set, f.text_field, f.id_field, f.part_fields)
-        return D.DecontamIndex.build(items, op_config(d, D.DecontamConfig))
+        for name in d.providers:
+            items += list(decontam_provider(name)(shared_data_dir()))
+        return D.DecontamIndex.build(items, op_config(d, D.DecontamConfig)) if items else None
 
 
     @cached_property
@@ -182,6 +205,8 @@ class DedupStage(Stage):
         cfg = self.cfg.model_dump(mode="json", exclude={"spark_shuffle_partitions", "batch_rows"})
         cfg["lsh"] = list(self.cfg.lsh())
         cfg["decontam_missing_files"] = self.eval_sources[1]
+        if self.cfg.decontam.enabled and self.cfg.decontam.providers:  # the items, not just the names, decide a rerun
+            cfg["decontam_index"] = self.decontam.digest if self.decontam is not None else None
         return cfg
 
     def input_files(self) -> list[Path]:

@@ -15,6 +15,7 @@ import pytest
 
 from eval.mc.items import TASKS, build_task
 from tests.conftest import SHARED_DATA
+from tests.evaluation.tiny import tiny_qwen3
 
 SHARED = SHARED_DATA
 TASKS_DIR = Path(__file__).resolve().parents[2] / "eval" / "tasks"
@@ -95,27 +96,12 @@ def test_harness_tasks_score_an_all_knowing_model_at_one(tasks) -> None:
         assert res["results"][t]["acc,none"] == 1.0, t
 
 
-def _tiny_qwen3(out: Path, hidden: int, layers: int) -> Path:
-    """A randomly initialised Qwen3 with our Qwen3 tokenizer, saved as a Hugging Face checkpoint directory."""
-    import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
-    tok = AutoTokenizer.from_pretrained(SHARED.parent / "tokenizers" / "qwen3")
-    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-                      num_attention_heads=2, num_key_value_heads=1, head_dim=hidden // 2, max_position_embeddings=512,
-                      tie_word_embeddings=True)
-    torch.manual_seed(0)
-    Qwen3ForCausalLM(cfg).save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
-
-
 @pytest.mark.slow
 def test_harness_runs_on_a_tiny_random_qwen3(tmp_path: Path) -> None:
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    _tiny_qwen3(tmp_path, hidden=64, layers=2)
+    tiny_qwen3(tmp_path, hidden=64, layers=2)
     res = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={tmp_path},dtype=float32",
                                   tasks=["music_knowledge", "general_knowledge"], limit=24, device="cpu",
                                   batch_size=8, task_manager=TaskManager(include_path=str(TASKS_DIR)))
@@ -127,19 +113,34 @@ def test_harness_runs_on_a_tiny_random_qwen3(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_eval_run_writes_report_and_compares_with_a_baseline(tmp_path: Path) -> None:
-    from eval.run import EvalConfig, main, run
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    model = _tiny_qwen3(tmp_path / "tiny", hidden=32, layers=1)
+    from eval.run import EvalConfig, main, run
+    from tests.evaluation.test_u2i import sequences
+
+    model = tiny_qwen3(tmp_path / "tiny", hidden=32, layers=1)
+    heldout = tmp_path / "behavior" / "heldout_sequences"
+    heldout.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(sequences(3, 4)), heldout / "part-00000.parquet")
     first = run(EvalConfig(model=str(model), out=str(tmp_path / "a"), mc_limit=4, simpleqa_per_lang=3,
-                           max_new_tokens=4))
-    assert {"music_knowledge_opentdb", "music_knowledge_ziqi", "general_knowledge"} <= set(first["mc"])
+                           max_new_tokens=4, heldout=str(heldout), rec_limit=3, rec_max_new_tokens=24))
+    assert {"music_knowledge_opentdb", "music_knowledge_ziqi", "general_knowledge", "music_q2i"} <= set(first["mc"])
     assert first["simpleqa"]["all"]["n"] == 6
+    assert first["u2i"]["users"] == 3 and first["u2i"]["perplexity"] > 1000  # random weights
+    cpcd = first["rec"]["cpcd"]
+    assert set(cpcd) == {"model", "popularity", "item_knn", "bm25", "random"} and cpcd["model"]["n"] == 3
+    assert "heldout" not in first["rec"]  # no events, relations or ingest next to these sequences
+    answers = [json.loads(a) for a in (tmp_path / "a" / "rec_answers.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(answers) == 3 and all(len(a["items"]) == len(a["lines"]) <= 10 for a in answers)
     answers = (tmp_path / "a" / "simpleqa_answers.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(answers) == 6 and all(json.loads(a)["grade"] in ("correct", "incorrect", "not_attempted") for a in answers)
     assert main(["--model", str(model), "--out", str(tmp_path / "b"), "--baseline", str(tmp_path / "a" / "results.json"),
-                 "mc_tasks=music_knowledge_opentdb", "mc_limit=4", "simpleqa_per_lang=2", "max_new_tokens=4"]) == 0
+                 "mc_tasks=music_knowledge_opentdb", "mc_limit=4", "simpleqa_per_lang=2", "max_new_tokens=4",
+                 "heldout=", "rec_limit=2", "rec_max_new_tokens=8"]) == 0
     report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
     assert "baseline acc" in report and (tmp_path / "b" / "scores.png").stat().st_size > 1000
+    assert "U2I personalization" in report and "Skipped" in report and "baseline run's model" in report
     stored = json.loads((tmp_path / "b" / "results.json").read_text(encoding="utf-8"))["config"]
     assert stored["mc_tasks"] == ["music_knowledge_opentdb"] and stored["mc_limit"] == 4
     with pytest.raises(ValueError, match="no config.json"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
@@ -13,8 +14,12 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
+from corpus.behavior.events import heldout_user
 from corpus.behavior.interleave import PROFILE, STATE, approx_tokens
 from corpus.knowledge import render as R
+from eval.mc.items import build_task
+from eval.q2i.items import build_q2i
+from eval.simpleqa.items import build_items
 from jobs.config import load_config
 from jobs.engines import InlineEngine, LocalEngine, SparkEngine
 from jobs.outputs import write_rows
@@ -22,6 +27,7 @@ from jobs.run import run_corpus
 from jobs.stage import run_stage
 from jobs.stages.behavior import BehaviorStage, BehaviorStageConfig, user_buckets
 from schemas import get_schema, validate_parquet
+from tests.jobs.user_data import music_articles
 
 pytestmark = pytest.mark.slow
 CURRICULUM = ("behavior", "relations", "knowledge", "mix")
@@ -31,10 +37,35 @@ def _rows(path) -> list[dict]:
     return pads.dataset(path, format="parquet").to_table().to_pylist() if path.exists() else []
 
 
+def quiz_pages(shared: Path) -> list[dict]:
+    """Real BBC music articles, three of them with an evaluation item pasted in (a MusicSimpleQA question and
+    answer, an OpenTriviaQA question and its answer, a Q2I request and its song) and one left clean."""
+    sqa = next(it for it in build_items(shared) if it.lang == "en" and it.source.startswith("grammy"))
+    mc = build_task("music_knowledge_otqa", shared)[0]
+    q2i = build_q2i(shared)[0]
+    pasted = {"leak-sqa": f"Quiz of the week: {sqa.question} The answer: {sqa.gold}.",
+              "leak-mc": f"Pub quiz round two. {mc.question} Answer: {mc.choices[mc.gold]}.",
+              "leak-q2i": f"A reader asks: {q2i.question} Our pick: {q2i.choices[q2i.gold]}.",
+              "clean": ""}
+    articles = music_articles(shared, len(pasted))
+    return [{"id": k, "title": a["title"], "text": a["text"] + ("\n\n" + v if v else "")}
+            for (k, v), a in zip(pasted.items(), articles, strict=True)]
+
+
+def demo_config(out: Path, shared: Path):
+    quiz = out.parent / "quiz" / "documents.jsonl"
+    quiz.parent.mkdir(parents=True, exist_ok=True)
+    quiz.write_text("".join(orjson.dumps(r).decode() + "\n" for r in quiz_pages(shared)), encoding="utf-8")
+    sources = [*load_config(None).model_dump(mode="json")["ingest"]["sources"],
+               {"name": "quiz", "dataset": "documents", "path": str(quiz), "license": "BBC (test input)"}]
+    return load_config(None, {"out": str(out), "sample.preset": "tiny", "behavior.max_tokens": 600,
+                              "ingest.sources": sources})
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, spark):
+def demo(tmp_path_factory, spark, shared_data):
     out = tmp_path_factory.mktemp("curriculum") / "out"
-    cfg = load_config(None, {"out": str(out), "sample.preset": "tiny", "behavior.max_tokens": 600})
+    cfg = demo_config(out, shared_data)
     report = run_corpus(cfg, engine=LocalEngine(progress=False))
     return out, {r.stage: r for r in report.results}, cfg
 
@@ -56,8 +87,9 @@ def test_every_stage_balances_and_writes_its_contract(demo):
 def test_behavior_sequences_are_ordered_private_and_masked_exactly(demo):
     out, results, cfg = demo
     seqs = _rows(out / "behavior" / "training_sequences")
+    heldout = _rows(out / "behavior" / "heldout_sequences")
     events = _rows(out / "ingest" / "behavior_events")
-    assert sum(s["n_events"] for s in seqs) == results["behavior"].manifest["rows_out"]
+    assert heldout and sum(s["n_events"] for s in seqs + heldout) == results["behavior"].manifest["rows_out"]
     by_user = defaultdict(list)
     for s in seqs:
         by_user[s["user_id"]].append(s)
@@ -88,6 +120,63 @@ def test_behavior_sequences_are_ordered_private_and_masked_exactly(demo):
         for c in chunks:
             for m in re.finditer(r"<\|item\|> (.*) — ", c["text"]):
                 assert m.group(1) in user_items[user]
+
+
+def test_heldout_users_never_reach_training_and_form_the_evaluation_split(demo):
+    out, results, cfg = demo
+    share = cfg.behavior.holdout_user_share
+    assert share > 0  # the demo config holds users out
+    b = out / "behavior"
+    events = _rows(out / "ingest" / "behavior_events")
+    held_users = {e["user_id"] for e in events if heldout_user(e["user_id"], share, cfg.behavior.holdout_seed)}
+    assert held_users and len(held_users) < len({e["user_id"] for e in events}) / 3
+    assert {r["user_id"] for r in _rows(b / "_heldout_users")} == held_users
+    heldout = _rows(b / "heldout_sequences")
+    assert {s["user_id"] for s in heldout} == held_users
+    assert validate_parquet(b / "heldout_sequences", get_schema("training_sequences")) == []
+    assert not held_users & {s["user_id"] for s in _rows(b / "training_sequences")}
+    assert not held_users & {s["user_id"] for s in _rows(b / "_sessions")}
+    mixed = _rows(out / "mix" / "training_documents")
+    mixed_users = {orjson.loads(d["metadata"]).get("user_id") for d in mixed if d["stage"] == 3}
+    assert mixed_users and not held_users & mixed_users
+    assert not {s["seq_id"] for s in heldout} & {d["doc_id"] for d in mixed}
+    # the held-out events are exactly those users' events, and the manifest counts them per source
+    held_events = _rows(b / "heldout_events")
+    assert sorted(e["event_id"] for e in held_events) == sorted(e["event_id"] for e in events if e["user_id"] in held_users)
+    assert sum(s["n_events"] for s in heldout) == len(held_events)
+    by_source = results["behavior"].manifest["by_source"]
+    assert sum(v["heldout"]["events"] for v in by_source.values()) == len(held_events)
+
+
+def test_time_cut_holds_out_every_users_future(demo, tmp_path):
+    out, _, _ = demo
+    events = _rows(out / "ingest" / "behavior_events")
+    ts = sorted(e["ts"] for e in events)
+    cut = ts[int(len(ts) * 0.8)]
+    r = run_stage(BehaviorStage(BehaviorStageConfig(buckets=2, holdout_after=cut), out / "ingest"), tmp_path, InlineEngine())
+    train, held = _rows(r.out_dir / "training_sequences"), _rows(r.out_dir / "heldout_sequences")
+    assert train and held and max(s["last_ts"] for s in train) < cut <= min(s["first_ts"] for s in held)
+    assert sum(s["n_events"] for s in held) == sum(e["ts"] >= cut for e in events)
+    assert r.manifest["rows_in"] == r.manifest["rows_out"] == len(events)
+    assert not _rows(r.out_dir / "_heldout_users")  # no user is held out whole by a time cut alone
+
+
+def test_evaluation_items_never_reach_training(demo):
+    """Every benchmark item is in the decontamination index (`music_benchmarks` provider): the pages with a
+    pasted item are flagged with that item's eval set, dropped by select, and absent from the mix and shards."""
+    out, results, _ = demo
+    key_of = {r["doc_id"]: r["source_id"] for r in _rows(out / "ingest" / "documents") if r["source"] == "quiz"}
+    attrs = {r["doc_id"]: r for r in _rows(out / "dedup" / "documents") if r["doc_id"] in key_of}
+    by_key = {key_of[d]: a for d, a in attrs.items()}
+    assert {k: sorted(h.split("/")[0] for h in a["eval_hits"]) for k, a in by_key.items()} == {
+        "leak-sqa": ["music_simpleqa"], "leak-mc": ["music_knowledge_otqa"], "leak-q2i": ["music_q2i"], "clean": []}
+    excluded = {r["id"]: r["reason"] for r in _rows(out / "select" / "_exclusions")}
+    leaked = {d for d, a in attrs.items() if a["eval_hits"]}
+    assert len(leaked) == 3 and all(excluded.get(d) == "eval_contamination" for d in leaked)
+    mixed = {r["doc_id"].split("~")[0] for r in _rows(out / "mix" / "training_documents")}
+    assert not leaked & mixed and set(attrs) - leaked <= mixed  # the clean page is trained on
+    report = orjson.loads((out / "dedup" / "_report.json").read_bytes())["decontamination"]["report"]
+    assert report["documents_contaminated"] >= 3
 
 
 def test_relations_are_symmetric_ranked_and_renderable(demo):
@@ -154,12 +243,12 @@ def test_mixture_report_matches_the_documents_written(demo):
             assert base in originals and 1 <= int(k) < 4
 
 
-def test_rerun_is_skipped_and_outputs_are_deterministic(demo, tmp_path):
+def test_rerun_is_skipped_and_outputs_are_deterministic(demo, tmp_path, shared_data):
     out, results, cfg = demo
     again = run_corpus(cfg, engine=LocalEngine(progress=False))
     assert {r.stage: r.status for r in again.results if r.stage in CURRICULUM} == dict.fromkeys(CURRICULUM, "skipped")
     out2 = tmp_path / "out"
-    cfg2 = load_config(None, {"out": str(out2), "sample.preset": "tiny", "behavior.max_tokens": 600})
+    cfg2 = demo_config(out2, shared_data)
     run_corpus(cfg2, engine=LocalEngine(progress=False))
     for stage in CURRICULUM:
         a = {f.relative_to(out): f.read_bytes() for f in sorted((out / stage).rglob("*.parquet"))}

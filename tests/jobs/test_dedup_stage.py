@@ -210,7 +210,7 @@ def test_documents_with_evaluation_items_are_flagged_and_dropped(shared_data, tm
     files = (EvalFile(path="{shared}/opentdb_music/opentdb_music.jsonl", eval_set="opentdb_music",
                       text_field=("question", "correct_answer"), part_fields=("question",)),
              EvalFile(path=str(tmp_path / "missing.jsonl"), eval_set="gone", optional=True))  # fmt: skip
-    cfg = DedupConfig(datasets=("documents",), decontam=DecontamSettings(files=files))
+    cfg = DedupConfig(datasets=("documents",), decontam=DecontamSettings(files=files, providers=()))
     run_stage(DedupStage(cfg, tmp_path / "refine"), tmp_path, LocalEngine())
     a = {r["doc_id"]: r for r in pq.read_table(tmp_path / "dedup" / "documents").to_pylist()}
     assert a["x1"]["eval_hits"] == ["opentdb_music/1"] and a["x2"]["eval_hits"] == a["x3"]["eval_hits"] == []
@@ -228,6 +228,9 @@ def test_documents_with_evaluation_items_are_flagged_and_dropped(shared_data, tm
     }
     assert decide(row, 1.0, SelectConfig(), a["x1"])[0] == "eval_contamination"
     assert decide(row, 1.0, SelectConfig(drop_contaminated=False), a["x1"])[0] is None
+    with pytest.raises(ValueError, match="no provider 'nope' installed.*music_benchmarks"):
+        unknown = DedupConfig(decontam=DecontamSettings(providers=("nope",)))
+        run_stage(DedupStage(unknown, tmp_path / "refine"), tmp_path / "o3", LocalEngine())
     with pytest.raises(FileNotFoundError, match="optional: true"):
         bad = DedupConfig(
             decontam=DecontamSettings(files=(EvalFile(path=str(tmp_path / "no.jsonl"), eval_set="x"),))

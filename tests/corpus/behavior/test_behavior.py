@@ -13,7 +13,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from corpus.behavior.events import BehaviorConfig, PreparedEvents, heldout_user, holdout_mask, prepare_user_events
+from corpus.behavior.events import (
+    BehaviorConfig,
+    PreparedEvents,
+    heldout_user,
+    holdout_mask,
+    prepare_user_events,
+)
 from corpus.behavior.interleave import (
     FEEDBACK,
     ITEM,
