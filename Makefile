@@ -22,7 +22,7 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
 	@echo "make pretrain  after make corpus: the CPU demo of continued pretraining (tiny Qwen3-shaped model: general base -> HF export -> import -> curriculum stages 1-3; OUT=)"
-	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (multiple-choice knowledge via lm-evaluation-harness, MusicSimpleQA); report in out/eval/ (BASELINE=results.json, EVAL_ARGS=)"
+	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (music/general knowledge and Q2I via lm-evaluation-harness, MusicSimpleQA, U2I perplexity on held-out users, recommendation lists vs baselines); report in out/eval/ (OUT=, BASELINE=results.json, EVAL_ARGS=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
 	@echo "make lint     ruff over the code"
