@@ -323,7 +323,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="EvalConfig fields as key=value (mc_limit=50, device=cuda, ...)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
     try:
         cfg = EvalConfig.from_args(args.model, args.overrides, out=args.out, baseline=args.baseline)
     except ValueError as e:

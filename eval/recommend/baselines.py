@@ -7,6 +7,7 @@ Every baseline is deterministic: ties break by item id, `Random` is seeded by th
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
@@ -161,6 +162,7 @@ class BM25:
                  fallback: Recommender | None = None):  # fmt: skip
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG on import
         self.texts = texts
         self.history_items = history_items
         self.fallback = fallback
