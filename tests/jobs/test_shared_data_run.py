@@ -53,6 +53,10 @@ def test_curriculum_stages_on_real_data_in_spark(tmp_path, shared_data, spark):
     assert m["behavior"]["rows_in"] == 186_479 and m["behavior"]["dropped"]["unknown_item"] > 0
     seq = pads.dataset(tmp_path / "out" / "behavior" / "training_sequences").to_table().slice(0, 50).to_pylist()
     assert all("tagged" in s["text"] and "Top artists by plays" in s["text"] for s in seq)
+    # a tenth of the Last.fm users are held out: their sequences are the evaluation split, never training
+    users = lambda d: set(pads.dataset(tmp_path / "out" / "behavior" / d).to_table(columns=["user_id"])["user_id"].to_pylist())  # noqa: E731
+    held = users("_heldout_users")
+    assert 150 < len(held) < 250 and users("heldout_sequences") <= held and not held & users("training_sequences")
     kinds = {r["relation"] for r in pads.dataset(tmp_path / "out" / "relations" / "item_relations").to_table(columns=["relation"]).to_pylist()}
     assert kinds == {"co_playlist", "co_session", "co_listener"}
     groups = {(r["stage"], orjson.loads(r["metadata"])["mix_group"]) for r in pads.dataset(
