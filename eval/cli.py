@@ -37,6 +37,35 @@ def grader_agreement(path: Path = CASES) -> dict:
             "expected": dict(Counter(r["expected"] for r in rows)), "disagreements": disagreements}
 
 
+def _baselines(corpus: Path | None, lists: Path | None, out: Path | None) -> int:
+    import json
+
+    from eval.recommend.baselines import ModelLists
+    from eval.recommend.tasks import cpcd_task, evaluate, heldout_task, run_baselines
+    from jobs.settings import shared_data_dir
+
+    cols = ("hit_rate@10", "mrr@10", "ndcg@10", "success@10", "coverage", "artist_repetition", "personalization")
+    results: dict[str, dict] = {}
+    try:
+        task = cpcd_task(shared_data_dir())
+        results["cpcd-val"] = run_baselines(task)
+        if lists:
+            results["cpcd-val"]["model"] = evaluate(ModelLists.from_jsonl(lists), task)
+        if corpus:
+            results["heldout"] = run_baselines(heldout_task(corpus / "behavior", corpus / "ingest"))
+    except (OSError, ValueError) as e:
+        print(f"music-eval baselines: {e}", file=sys.stderr)
+        return 2
+    for name, rows in results.items():
+        print(f"{name} ({next(iter(rows.values()))['n']} requests)\n  {'':12}" + "".join(f"{c:>19}" for c in cols))
+        for who, m in rows.items():
+            print(f"  {who:12}" + "".join(f"{m[c]:19.4f}" for c in cols))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="music-eval", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("input", type=Path, help="JSONL; each line has `line`, one line of a model's answer")
     p.add_argument("--catalog", type=Path, required=True, help="JSONL: song_id, title, artists, optional aliases")
     p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("baselines", help="recommendation baselines (popularity, item-kNN, BM25, random) on CPCD "
+                                         "dev-val and, with --corpus, the corpus run's held-out users")
+    p.add_argument("--corpus", type=Path, help="a corpus run's output folder (behavior/, relations/, ingest/)")
+    p.add_argument("--lists", type=Path, help="also score a model's lists for CPCD dev-val: JSONL of "
+                                              "{id, items: [song_id or null, ...]} (ids as `cpcd-<conversation>`)")
+    p.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = ap.parse_args(argv)
 
     if args.command == "build-simpleqa":
@@ -82,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"music-eval match: {e}", file=sys.stderr)
             return 2
         print(f"matched {res['matched']} of {res['lines']} lines to the catalog -> {args.out}")
+    elif args.command == "baselines":
+        return _baselines(args.corpus, args.lists, args.out)
     else:
         rep = grader_agreement()
         print(f"grader agreement {rep['agreement']:.4f} on {rep['cases']} hand-written cases; "

@@ -207,3 +207,23 @@ def test_no_baseline_returns_history_or_duplicates(cpcd: RecTask) -> None:
             got = rec.recommend(r, 10)
             assert len(got) == len(set(got)) <= 10 and not set(got) & set(r.history), (name, r.id)
             assert name == "bm25" or len(got) == 10, (name, r.id)
+
+
+def test_cli_scores_a_models_lists_beside_the_baselines(cpcd: RecTask, corpus_out: Path, tmp_path: Path) -> None:
+    import json
+
+    from eval.cli import main
+
+    lists = tmp_path / "lists.jsonl"  # a model that names the gold for every request, then one unknown song
+    lists.write_text("".join(json.dumps({"id": r.id, "items": [*sorted(g)[:9], None]}) + "\n"
+                             for r, g in zip(cpcd.requests, cpcd.golds, strict=True)), encoding="utf-8")
+    out = tmp_path / "figures.json"
+    assert main(["baselines", "--lists", str(lists), "--corpus", str(corpus_out), "--out", str(out)]) == 0
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert set(res["cpcd-val"]) == {"popularity", "item_knn", "bm25", "random", "model"}
+    model = res["cpcd-val"]["model"]
+    named = [min(9, len(g)) for g in cpcd.golds]
+    assert model["success@10"] == 1.0 and model["factuality"] == pytest.approx(sum(named) / sum(n + 1 for n in named))
+    assert all(model["hit_rate@10"] > m["hit_rate@10"] for k, m in res["cpcd-val"].items() if k != "model")
+    assert set(res["heldout"]) == {"popularity", "item_knn", "bm25", "random"}
+    assert main(["baselines", "--corpus", str(tmp_path / "nowhere")]) == 2
