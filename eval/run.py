@@ -102,9 +102,7 @@ def _mc(cfg: EvalConfig) -> dict[str, Any]:
     return out
 
 
-def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
-    import torch
-
+def _simpleqa(cfg: EvalConfig, model, tok, shared: Path, out_dir: Path) -> dict[str, Any]:
     from eval.jsonl import write_rows
     from eval.simpleqa.grader import f_score, grade
     from eval.simpleqa.items import build_items
@@ -114,17 +112,9 @@ def _simpleqa(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
     for lang in ("en", "zh"):
         pool = sorted((it for it in items if it.lang == lang), key=lambda it: it.id)
         chosen += pool[: cfg.simpleqa_per_lang] if cfg.simpleqa_per_lang else pool
-    model, tok = _load(cfg)
     prompts = [(f"Answer the music question with just the answer.\nQuestion: {it.question}\nAnswer:"
                 if it.lang == "en" else f"请只回答答案。\n问题：{it.question}\n答案：") for it in chosen]
-    answers: list[str] = []
-    for i in range(0, len(prompts), cfg.batch_size):
-        enc = tok(prompts[i : i + cfg.batch_size], return_tensors="pt", padding=True).to(cfg.device)
-        with torch.no_grad():
-            gen = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=False,
-                                 pad_token_id=tok.pad_token_id)
-        for row in gen[:, enc["input_ids"].shape[1]:]:
-            answers.append(tok.decode(row, skip_special_tokens=True).strip().split("\n")[0].strip())
+    answers = [a.strip().split("\n")[0].strip() for a in _generate(cfg, model, tok, prompts, cfg.max_new_tokens)]
     rows = []
     for it, ans in zip(chosen, answers, strict=True):
         g = grade(it.gold, ans, it.aliases, it.answer_type, it.tolerance, it.question)
@@ -147,13 +137,12 @@ def _load(cfg: EvalConfig):
     return model, tok
 
 
-def _u2i(cfg: EvalConfig) -> dict[str, Any]:
+def _u2i(cfg: EvalConfig, model, tok) -> dict[str, Any]:
     from eval.u2i import perplexity, read_heldout
 
     if not cfg.heldout or not Path(cfg.heldout).exists():
         return {"skipped": f"no held-out sequences at {cfg.heldout!r} (run the corpus with behavior.holdout_user_share)"}
     rows = read_heldout(Path(cfg.heldout), cfg.u2i_limit)
-    model, tok = _load(cfg)
     return {**perplexity(model, tok, rows, cfg.u2i_max_tokens, cfg.batch_size, cfg.device).to_dict(),
             "path": cfg.heldout}
 
@@ -175,11 +164,9 @@ REC_PROMPT = ("A listener is making a playlist.\nRequest: {request}\nSongs they 
               "Ten more songs for this playlist, one per line as \"Title - Artist\":\n1.")
 
 
-def _recommend(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
+def _recommend(cfg: EvalConfig, model, tok, shared: Path, out_dir: Path) -> dict[str, Any]:
     """Recommendation lists: the model's ten-song answers to CPCD dev-val requests, matched to the CPCD catalog,
     beside the four baselines; and the baselines on the corpus's held-out users when that split exists."""
-    import dataclasses as dc
-
     from eval.cpcd import catalog
     from eval.jsonl import write_rows
     from eval.recommend.baselines import ModelLists
@@ -188,8 +175,7 @@ def _recommend(cfg: EvalConfig, shared: Path, out_dir: Path) -> dict[str, Any]:
 
     task = cpcd_task(shared)
     n = cfg.rec_limit or len(task.requests)
-    task = dc.replace(task, requests=task.requests[:n], golds=task.golds[:n])
-    model, tok = _load(cfg)
+    task = dataclasses.replace(task, requests=task.requests[:n], golds=task.golds[:n])
     prompts = [REC_PROMPT.format(request=r.text,
                                  liked="; ".join(task.texts[i] or i for i in r.history[-5:]) or "none")
                for r in task.requests]
@@ -297,9 +283,10 @@ def run(cfg: EvalConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     results: dict[str, Any] = {"config": dataclasses.asdict(cfg)}
     results["mc"] = _mc(cfg)
-    results["simpleqa"] = _simpleqa(cfg, shared_data_dir(), out)
-    results["u2i"] = _u2i(cfg)
-    results["rec"] = _recommend(cfg, shared_data_dir(), out)
+    model, tok = _load(cfg)  # lm-evaluation-harness loads its own; the rest share this one
+    results["simpleqa"] = _simpleqa(cfg, model, tok, shared_data_dir(), out)
+    results["u2i"] = _u2i(cfg, model, tok)
+    results["rec"] = _recommend(cfg, model, tok, shared_data_dir(), out)
     results["seconds"] = time.perf_counter() - t0
     baseline = json.loads(Path(cfg.baseline).read_text(encoding="utf-8")) if cfg.baseline else None
     tmp = out / "results.json.tmp"
