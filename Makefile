@@ -72,7 +72,7 @@ lint: $(STAMP)
 # A zip of the packages for spark-submit --py-files on a cluster whose executors lack this install.
 spark-package: $(STAMP)
 	@mkdir -p dist && rm -f dist/music_platform.zip
-	zip -qr dist/music_platform.zip schemas corpus jobs tokenizer pretrain configs -x '*/__pycache__/*'
+	zip -qr dist/music_platform.zip schemas corpus jobs tokenizer pretrain eval configs -x '*/__pycache__/*'
 	@echo "dist/music_platform.zip"
 
 clean:

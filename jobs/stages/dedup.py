@@ -75,7 +75,8 @@ class DecontamSettings(D.DecontamConfig):
     """Evaluation sets given as files."""
     providers: tuple[str, ...] = ("music_benchmarks",)
     """Evaluation sets built by installed packages: names of entry points in the `music_platform.decontam`
-    group, each a callable `(shared data folder) -> iterable of corpus.dedup.decontam.EvalItem`. The default,
+    group (or `module:function` paths), each a callable `(shared data folder) -> iterable of
+    corpus.dedup.decontam.EvalItem`. The default,
     `music_benchmarks` (`eval.benchmarks:decontam_items`), is every item of our evaluation suite
     (MusicSimpleQA, the multiple-choice knowledge tasks, Q2I relevance), so none of them reaches training."""
 
@@ -114,13 +115,22 @@ DECONTAM_GROUP = "music_platform.decontam"
 
 
 def decontam_provider(name: str):
-    """The evaluation-set provider registered under `name` in the `music_platform.decontam` entry-point group."""
+    """The evaluation-set provider `name`: an entry point of the `music_platform.decontam` group, or a
+    `module:function` path (for a driver where the project is importable but not installed)."""
+    from importlib import import_module
     from importlib.metadata import entry_points
 
+    if ":" in name:
+        module, _, func = name.partition(":")
+        try:
+            return getattr(import_module(module), func)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"dedup.decontam.providers: cannot load {name!r}: {e}") from e
     found = {ep.name: ep for ep in entry_points(group=DECONTAM_GROUP)}
     if name not in found:
         raise ValueError(f"dedup.decontam.providers: no provider {name!r} installed (entry-point group "
-                         f"{DECONTAM_GROUP}: {sorted(found) or 'none; is the project installed (pip install -e .)?'})")
+                         f"{DECONTAM_GROUP}: {sorted(found) or 'none'}); install the project (pip install -e .) "
+                         f"or name it as module:function, e.g. eval.benchmarks:decontam_items")
     return found[name].load()
 
 

@@ -231,6 +231,12 @@ def test_documents_with_evaluation_items_are_flagged_and_dropped(shared_data, tm
     with pytest.raises(ValueError, match="no provider 'nope' installed.*music_benchmarks"):
         unknown = DedupConfig(decontam=DecontamSettings(providers=("nope",)))
         run_stage(DedupStage(unknown, tmp_path / "refine"), tmp_path / "o3", LocalEngine())
+    with pytest.raises(ValueError, match="cannot load 'eval.benchmarks:nope'"):
+        unknown = DedupConfig(decontam=DecontamSettings(providers=("eval.benchmarks:nope",)))
+        run_stage(DedupStage(unknown, tmp_path / "refine"), tmp_path / "o4", LocalEngine())
+    from jobs.stages.dedup import decontam_provider
+
+    assert decontam_provider("eval.benchmarks:decontam_items") is decontam_provider("music_benchmarks")
     with pytest.raises(FileNotFoundError, match="optional: true"):
         bad = DedupConfig(
             decontam=DecontamSettings(files=(EvalFile(path=str(tmp_path / "no.jsonl"), eval_set="x"),))
