@@ -2,8 +2,8 @@
 
 Each component keeps one dataclass (Megatron-Core style: field docstrings, checks in `__post_init__`):
 `ModelSource` (which Hugging Face config/weights, which layer spec), `DataConfig` (pretrain/data.py),
-`OptimizerConfig`, `ParallelConfig`, `CheckpointConfig`, `LoggingConfig` and the curriculum's
-`StageConfig`s, composed by `TrainConfig`. `load_config(path, overrides)` validates the YAML directly
+`OptimizerConfig`, `ParallelConfig`, `CheckpointConfig`, `LoggingConfig`, `WeightingSettings` and the
+curriculum's `StageConfig`s, composed by `TrainConfig`. `load_config(path, overrides)` validates the YAML directly
 into these dataclasses with pydantic (unknown keys are refused with the keys allowed there), applies
 `key.sub=value` overrides from the command line, and returns the one object the run prints and stores.
 """
@@ -22,6 +22,7 @@ import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from pretrain.data import DataConfig
+from pretrain.weighting import WeightingConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
 STRICT = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -200,6 +201,26 @@ class EvalSetConfig:
     """Apply its loss-mask sidecars (False: every token counts)."""
 
 
+@dataclass(frozen=True)
+class WeightingSettings(WeightingConfig):
+    """Reference-model token weighting of the training loss (`pretrain.weighting`: the criterion and its
+    constants) and where the reference model comes from. Online mode: the reference model runs frozen in the
+    same process, on the same micro-batch, with the same parallel layout (no gradient); its per-token loss
+    gives the weights. Evaluation losses are never weighted."""
+
+    __pydantic_config__ = STRICT
+
+    reference: str = ""
+    """A Hugging Face directory of the reference model (same tokenizer as the run; `{out}` expands to
+    `checkpoint.save`). Required by every criterion but `none` (the offline sidecar mode is not built yet)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.needs_reference and not self.reference:
+            raise ValueError(f"weighting.criterion {self.criterion!r} needs weighting.reference: a Hugging Face "
+                             "directory of the reference model")
+
+
 @dataclass
 class TrainConfig:
     """A whole continued-pretraining run: model, data, batch, parallel layout and the curriculum."""
@@ -224,6 +245,8 @@ class TrainConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     eval_sets: dict[str, EvalSetConfig] = field(default_factory=dict)
     """Extra validation sets by name, evaluated with every evaluation (`valid` is the stage's own split)."""
+    weighting: WeightingSettings = field(default_factory=WeightingSettings)
+    """Token weighting of the training loss by a reference model (default `none`)."""
 
     def __post_init__(self) -> None:
         if not self.stages:

@@ -29,14 +29,26 @@ ForwardStep = Callable[[Iterator[dict], torch.nn.Module], tuple[torch.Tensor, Ca
 
 @dataclass
 class StepResult:
-    """Reduced over data-parallel ranks: summed unweighted loss and loss tokens of the global batch."""
+    """Reduced over data-parallel ranks: summed unweighted loss and loss tokens of the global batch, and the
+    summed token weight over loss tokens when the loss is weighted (`pretrain.weighting`)."""
 
     loss_sum: float
     tokens: int
+    weight_sum: float = 0.0
+    weight_tokens: int = 0
 
     @property
     def loss(self) -> float:
         return self.loss_sum / max(self.tokens, 1)
+
+    @property
+    def mean_weight(self) -> float:
+        """Mean token weight over loss tokens (1.0 when the loss is not weighted)."""
+        return self.weight_sum / self.weight_tokens if self.weight_tokens else 1.0
+
+    @classmethod
+    def from_total(cls, total: torch.Tensor) -> StepResult:
+        return cls(float(total[0]), int(total[1]), float(total[2]), int(total[3]))
 
 
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -66,10 +78,13 @@ def scheduler(optimizer: Any, ocfg: OptimizerConfig, steps: int):
 
 
 def _sum_reports(store: list[dict], device: torch.device) -> torch.Tensor:
-    total = torch.zeros(2, dtype=torch.float64, device=device)
+    """[loss sum, loss tokens, weight sum, weighted tokens] over the micro-batches' reports."""
+    total = torch.zeros(4, dtype=torch.float64, device=device)
     for rep in store:
         if isinstance(rep, dict) and "lm loss" in rep:
-            total += rep["lm loss"].to(device=device, dtype=torch.float64)
+            total[:2] += rep["lm loss"].to(device=device, dtype=torch.float64)
+        if isinstance(rep, dict) and "mean weight" in rep:
+            total[2:] += rep["mean weight"].to(device=device, dtype=torch.float64)
     return total
 
 
@@ -101,7 +116,7 @@ class CpuEngine:
         store = compat.run_microbatches(model, forward_step, batches, forward_only=forward_only)
         total = _sum_reports(store, self.device)
         compat.all_reduce_data_parallel(total)
-        return StepResult(float(total[0]), int(total[1]))
+        return StepResult.from_total(total)
 
     def step(self, optimizer, ocfg: OptimizerConfig) -> float:
         return optimizer.step(ocfg.clip_grad)
@@ -168,7 +183,7 @@ class GpuEngine:
         if parallel_state.get_pipeline_model_parallel_world_size() > 1:  # only the last stage has losses
             torch.distributed.all_reduce(total, group=parallel_state.get_pipeline_model_parallel_group())
         torch.distributed.all_reduce(total, group=parallel_state.get_data_parallel_group())
-        return StepResult(float(total[0]), int(total[1]))
+        return StepResult.from_total(total)
 
     def step(self, optimizer, ocfg: OptimizerConfig) -> float:
         _, grad_norm, _ = optimizer.step()

@@ -36,6 +36,7 @@ from pretrain.data import DataConfig, blend_tokens, build_datasets, build_loader
 from pretrain.engines import StepResult, engine_for, scheduler
 from pretrain.loss import masked_token_loss
 from pretrain.model import ModelConfig, build_model, padded_vocab_size
+from pretrain.weighting import WeightingConfig, weighted_token_loss
 
 log = logging.getLogger("pretrain")
 
@@ -167,11 +168,43 @@ def token_weights(batch: dict) -> torch.Tensor:
     return batch["token_weights"] if "token_weights" in batch else torch.ones_like(batch["loss_mask"])
 
 
-def forward_step(data_iterator: Iterator[dict], model: torch.nn.Module) -> tuple[torch.Tensor, Callable]:
-    """megatron-core's forward_step_func: per-token losses of one micro-batch and the loss function."""
+def forward_step(data_iterator: Iterator[dict], model: torch.nn.Module, *, reference: torch.nn.Module | None = None,
+                 weighting: WeightingConfig | None = None) -> tuple[torch.Tensor, Callable]:
+    """megatron-core's forward_step_func: per-token losses of one micro-batch and the loss function. With a
+    weighting criterion (bind `reference` and `weighting` with functools.partial), the frozen reference model
+    scores the same micro-batch without gradient and the loss is `pretrain.weighting.weighted_token_loss`."""
     batch = next(data_iterator)
-    output = model(batch["tokens"], batch["position_ids"], batch.get("attention_mask"), labels=batch["labels"])
-    return output, partial(masked_token_loss, loss_mask=batch["loss_mask"], weights=token_weights(batch))
+    args = (batch["tokens"], batch["position_ids"], batch.get("attention_mask"))
+    output = model(*args, labels=batch["labels"])
+    if weighting is None or weighting.criterion == "none":
+        return output, partial(masked_token_loss, loss_mask=batch["loss_mask"], weights=token_weights(batch))
+    ref_loss = None
+    if reference is not None:
+        with torch.no_grad():
+            ref_loss = reference(*args, labels=batch["labels"]).float()
+    return output, partial(weighted_token_loss, loss_mask=batch["loss_mask"], cfg=weighting, reference_loss=ref_loss)
+
+
+def reference_model(run: Run, seq_length: int) -> torch.nn.Module | None:
+    """The frozen reference model of `weighting` (online mode), built in the run's parallel layout and loaded
+    from its Hugging Face directory; None when the criterion is `none`."""
+    w = run.tcfg.weighting
+    if not w.needs_reference:
+        return None
+    from pretrain.hf import import_hf
+
+    hf_dir = resolve_path(w.reference, run.save)
+    hf_dir = hf_dir.parent if hf_dir.name == "config.json" else hf_dir
+    cfg = dataclasses.replace(ModelConfig.from_hf(hf_dir), vocab_size=run.vocab_rows)
+    model = build_model(cfg, vocab_size=run.vocab_rows, seq_length=seq_length, spec=run.tcfg.model.spec,
+                        params_dtype=torch.float32, bf16=run.engine.bf16,
+                        sequence_parallel=run.tcfg.parallel.sequence_parallel)  # fmt: skip
+    import_hf(model, hf_dir, cfg)
+    model = model.to(run.engine.device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    print0(f"weighting: {w.criterion} with reference model {hf_dir} (online, frozen)")
+    return model
 
 
 def evaluate(engine, model, batches: list[list[dict]], seq_length: int) -> StepResult:
@@ -310,6 +343,8 @@ def train_stage(run: Run, index: int, stage: StageConfig, previous: Path | None)
                                dp_rank=_dp_rank(), dp_size=run.dp_size, seed=t.seed,
                                num_workers=dcfg.num_workers))  # fmt: skip
     evals = build_eval_sets(run, dcfg)
+    reference = reference_model(run, dcfg.seq_length)
+    step_fn = partial(forward_step, reference=reference, weighting=t.weighting) if reference is not None else forward_step
     offset = sum(run.results.get(s, {}).get("steps", 0) for s in run.results)  # global step of step 0
     flops_tok = flops_per_token(run.model_cfg, run.vocab_rows, dcfg.seq_length)
     world = torch.distributed.get_world_size()
@@ -324,7 +359,7 @@ def train_stage(run: Run, index: int, stage: StageConfig, previous: Path | None)
         batches = [to_device(b, engine.device) for b in micro_batches(loader, run.num_micro)]
         t_data = time.perf_counter() - t0
         engine.zero_grad(model, optimizer)
-        result = engine.forward_backward(model, forward_step, batches, seq_length=dcfg.seq_length)
+        result = engine.forward_backward(model, step_fn, batches, seq_length=dcfg.seq_length)
         grad_norm = engine.step(optimizer, stage.optimizer)
         sched.step(increment=1)
         state.step += 1
@@ -342,14 +377,16 @@ def train_stage(run: Run, index: int, stage: StageConfig, previous: Path | None)
                    "grad_norm": grad_norm, "lr": optimizer.param_groups[0]["lr"], "tokens_per_s": tps,
                    "tokens_per_s_per_device": tps / world, "mfu": flops_tok * tps / (run.peak * 1e12 * world),
                    "data_wait_share": window["wait"] / window["time"], "loss_tokens": result.tokens,
-                   "consumed_samples": state.consumed_samples}  # fmt: skip
+                   "consumed_samples": state.consumed_samples, "mean_weight": result.mean_weight}  # fmt: skip
             run.logger.event(rec, offset + state.step)
             print0(f"[{stage.name}] step {state.step}/{steps}  loss {rec['window_loss']:.4f}  grad norm {grad_norm:.3f}  "
                    f"lr {rec['lr']:.3g}  {tps:,.0f} tok/s  MFU {100 * rec['mfu']:.1f}%  "
-                   f"data wait {100 * rec['data_wait_share']:.1f}%")  # fmt: skip
+                   f"data wait {100 * rec['data_wait_share']:.1f}%"
+                   + (f"  mean weight {result.mean_weight:.3f}" if reference is not None else ""))  # fmt: skip
             window = {"time": 0.0, "wait": 0.0, "loss": 0.0, "tokens": 0, "steps": 0}
         if run.on_step is not None:
-            run.on_step(stage.name, state.step, {"loss": result.loss, "grad_norm": grad_norm})
+            run.on_step(stage.name, state.step, {"loss": result.loss, "grad_norm": grad_norm,
+                                                 "mean_weight": result.mean_weight})
         if evals and (state.step % t.logging.eval_interval == 0 or state.step == steps):
             last_eval = run_evals(run, model, evals, stage.name, state.step, offset + state.step)
         if state.step % t.checkpoint.interval == 0 or state.step == steps:

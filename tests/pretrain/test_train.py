@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from pretrain import checkpoint as ckpt
-from pretrain.config import config_from_dict
+from pretrain.config import ConfigError, config_from_dict
 from pretrain.demo import wikitext_articles, write_text_shards
 from pretrain.train import init_distributed, run
 
@@ -314,3 +314,30 @@ def test_two_ranks_match_one(cpt, tmp_path, layout):
     (tmp_path / layout / "s1" / "done.json").unlink()
     _, more = train(t3)
     assert sorted(more) == [("s1", 7)] and np.isfinite(more[("s1", 7)])
+
+
+# ------------------------------------------------------------------------------------------ token weighting
+def test_reference_model_weighting_online(cpt, tmp_path):
+    """`weighting` with a frozen reference model in the same process: with the run's own initial weights as
+    the reference, `loss_ratio` weights are exactly 1 until the model moves, so the first steps equal the
+    unweighted run's; afterwards they differ, the mean weight stays 1, and `rho1` keeps about `keep` of the
+    tokens at weight 1/keep."""
+    base = tree(cpt, tmp_path / "none")
+    base["stages"][0]["steps"] = 4
+    _, plain = train(base)
+    seen: dict[str, list[float]] = {"loss_ratio": [], "rho1": []}
+    got = {}
+    for criterion, reference in (("loss_ratio", cpt["hf"]), ("rho1", make_hf(tmp_path / "ref", seed=1))):
+        t = tree(cpt, tmp_path / criterion, weighting={"criterion": criterion, "reference": str(reference), "keep": 0.5})
+        t["stages"][0]["steps"] = 4
+        _, got[criterion] = train(t, on_step=lambda s, i, rec, c=criterion: seen[c].append(rec["mean_weight"]))
+    lr = got["loss_ratio"]
+    assert lr[("s1", 1)] == pytest.approx(plain[("s1", 1)], abs=1e-6) and lr[("s1", 2)] == pytest.approx(plain[("s1", 2)], abs=1e-6)
+    assert lr[("s1", 4)] != pytest.approx(plain[("s1", 4)], abs=1e-6)
+    assert seen["loss_ratio"][0] == pytest.approx(1.0) and all(abs(w - 1.0) < 1e-3 for w in seen["loss_ratio"])
+    assert all(1.0 <= w < 1.05 for w in seen["rho1"])  # ceil(keep N) / (keep N)
+    assert got["rho1"][("s1", 1)] == pytest.approx(plain[("s1", 1)], abs=1e-6)  # the logged loss is unweighted
+    log = [json.loads(line) for line in (tmp_path / "rho1" / "log.jsonl").read_text().splitlines()]
+    assert all("mean_weight" in r for r in log if r["kind"] == "train")
+    with pytest.raises(ConfigError, match="needs weighting.reference"):
+        config_from_dict(tree(cpt, tmp_path / "bad", weighting={"criterion": "inverse_ref"}))
