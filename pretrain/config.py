@@ -210,15 +210,22 @@ class WeightingSettings(WeightingConfig):
 
     __pydantic_config__ = STRICT
 
+    mode: Literal["online", "offline"] = "online"
+    """`online`: the reference model (`reference`) runs frozen in the same process, on the same micro-batch,
+    with the same parallel layout, without gradient. `offline`: the reference losses come from the shards'
+    `<prefix>_refloss` sidecars written by `python -m pretrain.score` (no reference forward pass in training)."""
     reference: str = ""
     """A Hugging Face directory of the reference model (same tokenizer as the run; `{out}` expands to
-    `checkpoint.save`). Required by every criterion but `none` (the offline sidecar mode is not built yet)."""
+    `checkpoint.save`). Required in online mode by every criterion but `none`."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.needs_reference and not self.reference:
-            raise ValueError(f"weighting.criterion {self.criterion!r} needs weighting.reference: a Hugging Face "
-                             "directory of the reference model")
+        if self.needs_reference and self.mode == "online" and not self.reference:
+            raise ValueError(f"weighting.criterion {self.criterion!r} needs weighting.reference (a Hugging Face "
+                             "directory of the reference model) in online mode, or mode: offline with the "
+                             "shards' reference-loss sidecars (python -m pretrain.score)")
+        if self.mode == "offline" and self.criterion in ("loss_ratio", "rho1", "inverse_ref") and self.reference:
+            raise ValueError("weighting: mode offline reads the sidecars; leave weighting.reference empty")
 
 
 @dataclass

@@ -63,6 +63,10 @@ class DataConfig:
     use_loss_mask: bool = True
     """Apply the `<prefix>_lossmask` sidecars (no loss on template wording, profile and state lines). False
     trains on every token (e.g. shards from Megatron-LM's `preprocess_data.py`, which have no sidecar)."""
+    reference_loss: bool = False
+    """Read the `<prefix>_refloss` sidecars of `pretrain.score` into each sample's `ref_loss` (the reference
+    model's loss of each label, float32 nats): offline token weighting. Set by the training loop when
+    `weighting.mode` is `offline`."""
     num_workers: int = 2
     """DataLoader worker processes (0 = load in the training process)."""
     mmap_bin_files: bool = True
@@ -175,6 +179,23 @@ def _mask_prefix(prefix: str) -> str:
     return mask_prefix(prefix)
 
 
+def _refloss_prefix(prefix: str) -> str:
+    from tokenizer.shards import refloss_prefix
+
+    return refloss_prefix(prefix)
+
+
+def _check_reference_sidecars(blends: list) -> None:
+    """The train split's prefixes have `_refloss` sidecars (only training samples carry reference losses)."""
+    for blend in blends[:1]:
+        for prefix in (blend[0] if blend else []):
+            if not all(os.path.isfile(_refloss_prefix(prefix) + ext) for ext in (".bin", ".idx")):
+                raise FileNotFoundError(
+                    f"{_refloss_prefix(prefix)}.bin/.idx not found: the shard {prefix} has no reference-loss sidecar; "
+                    "write them with `python -m pretrain.score --reference DIR --shards SHARDS` (weighting.mode "
+                    "offline), or use weighting.mode online")  # fmt: skip
+
+
 def _check_sidecars(blends: list, use_loss_mask: bool) -> None:
     from tokenizer.shards import LossMaskedDataset
 
@@ -278,6 +299,7 @@ def _megatron_classes() -> dict[str, type]:
         """GPTDatasetConfig plus the sidecar switch and a fingerprint of the shards for the cache key."""
 
         use_loss_mask: bool = True
+        reference_loss: bool = False
         data_fingerprint: str = ""
 
     class MaskedGPTDataset(GPTDataset):
@@ -293,6 +315,10 @@ def _megatron_classes() -> dict[str, type]:
             super().__init__(indexed_dataset, dataset_path, indexed_indices, num_samples, index_split, config)
             self.mask_dataset = (IndexedDataset(_mask_prefix(dataset_path), multimodal=False, mmap=config.mmap_bin_files)
                                  if config.use_loss_mask else None)  # fmt: skip
+            train = getattr(index_split, "name", str(index_split)) == "train"  # only training samples are weighted
+            self.refloss_dataset = (IndexedDataset(_refloss_prefix(dataset_path), multimodal=False,
+                                                   mmap=config.mmap_bin_files)
+                                    if config.reference_loss and train else None)  # fmt: skip
 
         @staticmethod
         def _key_config_attributes() -> list[str]:
@@ -300,8 +326,14 @@ def _megatron_classes() -> dict[str, type]:
 
         def __getitem__(self, idx: int | None) -> dict[str, torch.Tensor]:
             sample = super().__getitem__(idx)
+            if self.refloss_dataset is not None:  # label i is window token i + 1, as for the mask
+                from tokenizer.shards import decode_refloss
+
+                window = self._sidecar_window(0 if idx is None else idx, self.refloss_dataset)
+                target = window[1:] if self.config.add_extra_token_to_sequence else np.append(window[1:], 0)
+                sample["ref_loss"] = torch.from_numpy(decode_refloss(target))
             if self.mask_dataset is not None:
-                window = self._sidecar_window(0 if idx is None else idx)
+                window = self._sidecar_window(0 if idx is None else idx, self.mask_dataset)
                 if self.config.add_extra_token_to_sequence:
                     target = window[1:]
                 else:  # labels are the tokens rolled by one, the last label is padding
@@ -309,7 +341,7 @@ def _megatron_classes() -> dict[str, type]:
                 sample["loss_mask"] = sample["loss_mask"] * torch.from_numpy(target.astype(np.float32))
             return sample
 
-        def _sidecar_window(self, idx: int) -> np.ndarray:
+        def _sidecar_window(self, idx: int, sidecar) -> np.ndarray:
             """The sidecar values of sample `idx`'s token window: `_query_document_sample_shuffle_indices` on the
             mask file (padding: 0)."""
             extra = self.config.add_extra_token_to_sequence
@@ -317,14 +349,14 @@ def _megatron_classes() -> dict[str, type]:
             doc_beg, off_beg = self.sample_index[i]
             doc_end, off_end = self.sample_index[i + 1]
             if doc_beg == doc_end:
-                parts = [self.mask_dataset.get(self.document_index[doc_beg], offset=int(off_beg),
+                parts = [sidecar.get(self.document_index[doc_beg], offset=int(off_beg),
                                                length=int(off_end - off_beg + extra))]  # fmt: skip
             else:
                 parts = []
                 for d in range(doc_beg, doc_end + 1):
                     offset = 0 if d > doc_beg else int(off_beg)
                     length = None if d < doc_end else int(off_end + extra)
-                    parts.append(self.mask_dataset.get(self.document_index[d], offset=offset, length=length))
+                    parts.append(sidecar.get(self.document_index[d], offset=offset, length=length))
             want = self.config.sequence_length + extra
             have = sum(len(p) for p in parts)
             if have < want:
@@ -418,6 +450,8 @@ def build_datasets(
         elif sizes[i] is None:
             blends[i] = (blends[i][0], None)  # megatron: a split without a size is an unweighted epoch
     _check_sidecars(blends, cfg.use_loss_mask)
+    if cfg.reference_loss:
+        _check_reference_sidecars(blends)
     cache = cfg.cache_path
     try:
         cache.mkdir(parents=True, exist_ok=True)
@@ -437,6 +471,7 @@ def build_datasets(
         create_attention_mask=cfg.create_attention_mask,
         drop_last_partial_validation_sequence=cfg.drop_last_partial_validation_sequence,
         use_loss_mask=cfg.use_loss_mask,
+        reference_loss=cfg.reference_loss,
         data_fingerprint=_fingerprint(cfg, blends),
     )
     built = classes["Builder"](classes["MaskedGPTDataset"], sizes, is_built_on_rank or (lambda: True), config).build()

@@ -178,7 +178,7 @@ def forward_step(data_iterator: Iterator[dict], model: torch.nn.Module, *, refer
     output = model(*args, labels=batch["labels"])
     if weighting is None or weighting.criterion == "none":
         return output, partial(masked_token_loss, loss_mask=batch["loss_mask"], weights=token_weights(batch))
-    ref_loss = None
+    ref_loss = batch.get("ref_loss")  # offline: the shards' reference-loss sidecars
     if reference is not None:
         with torch.no_grad():
             ref_loss = reference(*args, labels=batch["labels"]).float()
@@ -189,7 +189,7 @@ def reference_model(run: Run, seq_length: int) -> torch.nn.Module | None:
     """The frozen reference model of `weighting` (online mode), built in the run's parallel layout and loaded
     from its Hugging Face directory; None when the criterion is `none`."""
     w = run.tcfg.weighting
-    if not w.needs_reference:
+    if not w.needs_reference or w.mode == "offline":
         return None
     from pretrain.hf import import_hf
 
@@ -337,14 +337,19 @@ def train_stage(run: Run, index: int, stage: StageConfig, previous: Path | None)
            f"on each of {run.dp_size} data-parallel ranks), lr {stage.optimizer.lr:g} {stage.optimizer.decay_style}; "
            f"weights: {source}")  # fmt: skip
 
-    train_ds, _, _ = build_datasets(dcfg, train_samples=steps * t.global_batch_size, valid_samples=0,
+    offline = t.weighting.needs_reference and t.weighting.mode == "offline"  # the training samples carry ref_loss
+    train_ds, _, _ = build_datasets(dataclasses.replace(dcfg, reference_loss=offline),
+                                    train_samples=steps * t.global_batch_size, valid_samples=0,
                                     test_samples=0, tokenizer_meta=run.meta)  # fmt: skip
     loader = iter(build_loader(train_ds, t.micro_batch_size, consumed_samples=state.consumed_samples,
                                dp_rank=_dp_rank(), dp_size=run.dp_size, seed=t.seed,
                                num_workers=dcfg.num_workers))  # fmt: skip
     evals = build_eval_sets(run, dcfg)
     reference = reference_model(run, dcfg.seq_length)
-    step_fn = partial(forward_step, reference=reference, weighting=t.weighting) if reference is not None else forward_step
+    weighted = t.weighting.needs_reference
+    step_fn = partial(forward_step, reference=reference, weighting=t.weighting) if weighted else forward_step
+    if weighted and reference is None:
+        print0(f"weighting: {t.weighting.criterion} with the shards' reference-loss sidecars (offline)")
     offset = sum(run.results.get(s, {}).get("steps", 0) for s in run.results)  # global step of step 0
     flops_tok = flops_per_token(run.model_cfg, run.vocab_rows, dcfg.seq_length)
     world = torch.distributed.get_world_size()
@@ -382,7 +387,7 @@ def train_stage(run: Run, index: int, stage: StageConfig, previous: Path | None)
             print0(f"[{stage.name}] step {state.step}/{steps}  loss {rec['window_loss']:.4f}  grad norm {grad_norm:.3f}  "
                    f"lr {rec['lr']:.3g}  {tps:,.0f} tok/s  MFU {100 * rec['mfu']:.1f}%  "
                    f"data wait {100 * rec['data_wait_share']:.1f}%"
-                   + (f"  mean weight {result.mean_weight:.3f}" if reference is not None else ""))  # fmt: skip
+                   + (f"  mean weight {result.mean_weight:.3f}" if weighted else ""))  # fmt: skip
             window = {"time": 0.0, "wait": 0.0, "loss": 0.0, "tokens": 0, "steps": 0}
         if run.on_step is not None:
             run.on_step(stage.name, state.step, {"loss": result.loss, "grad_norm": grad_norm,

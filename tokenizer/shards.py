@@ -54,6 +54,29 @@ def mask_prefix(prefix: str | Path) -> str:
     return f"{prefix}{MASK_SUFFIX}"
 
 
+# Reference-model token losses (`pretrain.score`), aligned with the tokens like the loss mask: value t is the
+# reference loss of token t as a target. megatron's indexed format has no float16, so losses are stored as
+# fixed-point uint16 milli-nats (resolution 0.001 nat, up to 65.534 nats: cross entropies beyond that are
+# clipped) -- half the bytes of float32, and a precision far finer than any weighting criterion needs.
+REFLOSS_SUFFIX = "_refloss"
+REFLOSS_DTYPE = np.uint16
+REFLOSS_SCALE = 1000.0
+REFLOSS_MAX = 65534
+
+
+def refloss_prefix(prefix: str | Path) -> str:
+    return f"{prefix}{REFLOSS_SUFFIX}"
+
+
+def encode_refloss(loss: np.ndarray) -> np.ndarray:
+    """Per-token losses in nats -> the sidecar's uint16 milli-nats (rounded, clipped to [0, 65.534])."""
+    return np.clip(np.rint(np.asarray(loss, np.float64) * REFLOSS_SCALE), 0, REFLOSS_MAX).astype(REFLOSS_DTYPE)
+
+
+def decode_refloss(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, np.float32) / np.float32(REFLOSS_SCALE)
+
+
 # ------------------------------------------------------------------------------------------ masks
 def _spans_array(spans: Any) -> np.ndarray:
     """(n, 2) int64 [start, end) from dicts {"start", "end"}, pairs, or an array; None -> empty."""

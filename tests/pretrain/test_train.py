@@ -341,3 +341,56 @@ def test_reference_model_weighting_online(cpt, tmp_path):
     assert all("mean_weight" in r for r in log if r["kind"] == "train")
     with pytest.raises(ConfigError, match="needs weighting.reference"):
         config_from_dict(tree(cpt, tmp_path / "bad", weighting={"criterion": "inverse_ref"}))
+
+
+def test_scoring_pass_sidecars_align_and_train_offline(cpt, tmp_path):
+    """`pretrain.score` writes each document's reference losses (EOD in front, as in a training sample), equal to
+    a plain transformers computation within the uint16 milli-nat quantisation; the training samples' `ref_loss`
+    is the sidecar value of each label, like the loss mask; offline weighting trains and logs its mean weight."""
+    from megatron.core.datasets.indexed_dataset import IndexedDataset
+    from transformers import AutoModelForCausalLM
+
+    from pretrain.data import DataConfig, build_datasets
+    from pretrain.score import ScoreConfig, score, stage_prefixes
+    from tokenizer.shards import decode_refloss, refloss_prefix
+
+    shards = copy_shards(cpt["shards"], tmp_path / "shards")
+    ref = make_hf(tmp_path / "ref", seed=1)
+    cfg = ScoreConfig(str(ref), str(shards), stages=(1,), max_tokens=256, context=32)
+    done = score(cfg)
+    prefixes = stage_prefixes(shards, (1,))
+    assert [d["prefix"] for d in done] == prefixes and all(d["tokens"] > 0 for d in done)
+    assert all(d.get("skipped") for d in score(cfg))  # a rerun skips finished prefixes
+    tokens, side = IndexedDataset(prefixes[0]), IndexedDataset(refloss_prefix(prefixes[0]))
+    assert len(side) == len(tokens) and all(len(side[i]) == len(tokens[i]) for i in range(len(tokens)))
+    model = AutoModelForCausalLM.from_pretrained(ref).eval()
+    doc = np.asarray(tokens[0])[:47]  # one window: the EOD in front + 47 tokens
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([[0, *doc.tolist()]])).logits[0, :-1]
+    want = F.cross_entropy(logits, torch.from_numpy(doc.astype(np.int64)), reduction="none").numpy()
+    assert np.abs(decode_refloss(side[0][:47]) - want).max() <= 6e-4
+    # the samples' ref_loss is the sidecar value of each label (a sample that starts at a document's start)
+    dcfg = DataConfig(shards_dir=str(shards), stage=1, seq_length=SEQ, num_workers=0, reference_loss=True)
+    train_ds, _, _ = build_datasets(dcfg, train_samples=64, valid_samples=0, test_samples=0)
+    gd = train_ds.datasets[0] if hasattr(train_ds, "datasets") else train_ds
+    checked = 0
+    for idx in range(len(gd)):
+        j = gd.shuffle_index[idx]
+        d0, off0 = gd.sample_index[j]
+        if off0 == 0:
+            doc_id = gd.document_index[d0]
+            n = len(side[doc_id])
+            sample = gd[idx]
+            expected = decode_refloss(side[doc_id][1 : min(n, SEQ + 1)])
+            assert np.allclose(sample["ref_loss"][: len(expected)].numpy(), expected)
+            checked += 1
+    assert checked > 0
+    t = tree(cpt, tmp_path / "offline", weighting={"criterion": "loss_ratio", "mode": "offline"})
+    t["data"]["shards_dir"] = str(shards)
+    t["stages"][0]["steps"] = 2
+    seen = []
+    train(t, on_step=lambda s, i, rec: seen.append(rec["mean_weight"]))
+    assert len(seen) == 2 and all(abs(w - 1.0) < 1e-3 for w in seen)
+    missing = tree(cpt, tmp_path / "missing", weighting={"criterion": "rho1", "mode": "offline"})
+    with pytest.raises(FileNotFoundError, match="pretrain.score"):
+        train(missing)  # the original shards have no sidecars

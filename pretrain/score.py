@@ -1,0 +1,177 @@
+"""The scoring pass: a reference model's per-token losses over the training shards, written as sidecars.
+
+    python -m pretrain.score --reference out/ref/hf --shards out/shards [--stages 1 2 3] [--device cuda]
+    torchrun --nproc-per-node N -m pretrain.score ...     # prefixes are split across the ranks
+
+For every shard prefix of the chosen stages' blends (the train split by default), each document (its tokens and the
+appended EOD, exactly as the `.bin` holds them) is scored by the reference model with an EOD in front, so every
+token -- the document's first one included -- gets `-log p_ref(token | EOD, earlier tokens of the document)`,
+the loss it has as a target in a training sample (where it follows the previous document's EOD). Documents
+longer than `max_tokens` are scored in windows that carry the last `context` tokens of the previous window.
+Values go to `<prefix>_refloss.bin/.idx` (`tokenizer.shards.REFLOSS_*`: uint16 milli-nats, aligned with the
+tokens like the loss-mask sidecar), written under a temporary name and renamed, so a killed pass leaves no
+partial sidecar and a rerun skips finished prefixes. Training reads them with `weighting.mode: offline` and
+needs no reference forward pass.
+
+The reference model is any Hugging Face causal LM directory whose vocabulary covers the shards' tokenizer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """One scoring pass."""
+
+    reference: str
+    """Hugging Face directory of the reference model."""
+    shards: str
+    """The corpus run's shards folder (`blends/`, `stage<N>/`)."""
+    stages: tuple[int, ...] = (1, 2, 3)
+    """Curriculum stages whose blends' prefixes are scored."""
+    splits: tuple[str, ...] = ("train",)
+    """Blend splits scored (training reads the train split's sidecars; evaluation losses are never weighted)."""
+    max_tokens: int = 1024
+    """Tokens per forward pass (a window of a long document)."""
+    context: int = 256
+    """Tokens of the previous window carried into the next one as context (not scored twice)."""
+    batch_size: int = 8
+    device: str = "cpu"
+    overwrite: bool = False
+    """Rescore prefixes that already have a sidecar."""
+
+    def __post_init__(self) -> None:
+        if not (Path(self.reference) / "config.json").is_file():
+            raise ValueError(f"score: {self.reference} has no config.json (a Hugging Face model directory)")
+        if not (Path(self.shards) / "blends").is_dir():
+            raise ValueError(f"score: {self.shards} has no blends/ folder (run `make corpus` first)")
+        if not self.splits or not set(self.splits) <= {"train", "valid", "test"}:
+            raise ValueError(f"score: splits must be among train, valid, test; got {self.splits}")
+        if self.max_tokens < 2 or not 0 <= self.context < self.max_tokens or self.batch_size < 1:
+            raise ValueError("score: need max_tokens >= 2, 0 <= context < max_tokens, batch_size >= 1")
+
+
+def stage_prefixes(shards: Path, stages: tuple[int, ...], splits: tuple[str, ...] = ("train",)) -> list[str]:
+    """The prefixes of the stages' blends in `splits`, once each, in order (`pretrain.data.read_blend`)."""
+    from pretrain.data import SPLITS, DataConfig, read_blend
+
+    out: list[str] = []
+    for s in stages:
+        for split, blend in zip(SPLITS, read_blend(DataConfig(shards_dir=str(shards), stage=s)), strict=True):
+            if split in splits:
+                out += [p for p in (blend[0] if blend else []) if p not in out]
+    return out
+
+
+def document_losses(model, tokens: np.ndarray, eod: int, cfg: ScoreConfig) -> np.ndarray:
+    """Reference loss of every token of one document (see the module docstring), float64 nats."""
+    ids = np.concatenate([[eod], tokens]).astype(np.int64)
+    out = np.zeros(len(tokens), np.float64)
+    start = 1  # position in `ids` of the first token not yet scored
+    while start < len(ids):
+        lo = max(0, start - max(cfg.context, 1))  # at least the token before `start` as context
+        hi = min(len(ids), lo + cfg.max_tokens)
+        x = torch.from_numpy(ids[lo:hi]).unsqueeze(0).to(cfg.device)
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=x).logits.float()[0, :-1], dim=-1)
+        tgt = x[0, 1:]
+        nll = -logp.gather(-1, tgt.unsqueeze(-1)).squeeze(-1).double().cpu().numpy()  # for ids[lo+1 : hi]
+        out[start - 1 : hi - 1] = nll[start - lo - 1 :]
+        start = hi
+    return out
+
+
+def score_prefix(model, prefix: str, eod: int, cfg: ScoreConfig) -> dict:
+    """Write `<prefix>_refloss.bin/.idx`; returns documents, tokens, seconds and the mean loss."""
+    from megatron.core.datasets.indexed_dataset import IndexedDataset, IndexedDatasetBuilder
+
+    from tokenizer.shards import REFLOSS_DTYPE, encode_refloss, refloss_prefix
+
+    final = refloss_prefix(prefix)
+    tmp = f"{final}.tmp{os.getpid()}"
+    ds = IndexedDataset(prefix, multimodal=False, mmap=True)
+    t0 = time.perf_counter()
+    builder = IndexedDatasetBuilder(f"{tmp}.bin", dtype=REFLOSS_DTYPE)
+    total, n_tok = 0.0, 0
+    try:
+        for i in range(len(ds)):
+            toks = np.asarray(ds[i])
+            loss = document_losses(model, toks, eod, cfg) if len(toks) else np.zeros(0)
+            builder.add_item(torch.from_numpy(encode_refloss(loss).astype(np.int32)))
+            builder.end_document()
+            total += float(loss.sum())
+            n_tok += len(toks)
+        builder.finalize(f"{tmp}.idx")
+        os.replace(f"{tmp}.bin", f"{final}.bin")
+        os.replace(f"{tmp}.idx", f"{final}.idx")  # the .idx last: a sidecar whose .idx exists is complete
+    finally:
+        for ext in (".bin", ".idx"):
+            if os.path.exists(tmp + ext):
+                os.remove(tmp + ext)
+    return {"prefix": prefix, "documents": len(ds), "tokens": n_tok, "seconds": time.perf_counter() - t0,
+            "mean_loss": total / max(n_tok, 1)}
+
+
+def score(cfg: ScoreConfig, rank: int = 0, world: int = 1) -> list[dict]:
+    """Score this rank's share of the prefixes (every `world`-th, from `rank`); skips finished ones."""
+    from transformers import AutoModelForCausalLM
+
+    from pretrain.data import tokenizer_meta
+    from tokenizer.shards import refloss_prefix
+
+    shards = Path(cfg.shards)
+    meta = tokenizer_meta(shards)
+    model = AutoModelForCausalLM.from_pretrained(cfg.reference, dtype=torch.float32).to(cfg.device).eval()
+    if model.config.vocab_size < int(meta["vocab_size"]):
+        raise ValueError(f"score: the reference model's vocabulary ({model.config.vocab_size}) does not cover the "
+                         f"shards' tokenizer ({meta['vocab_size']}); score with a model of this tokenizer")
+    eod = int(meta["eod_id"])
+    done = []
+    for j, prefix in enumerate(stage_prefixes(shards, cfg.stages, cfg.splits)):
+        if j % world != rank:
+            continue
+        if not cfg.overwrite and os.path.isfile(refloss_prefix(prefix) + ".idx"):
+            done.append({"prefix": prefix, "skipped": True})
+            continue
+        r = score_prefix(model, prefix, eod, cfg)
+        print(f"[score] {prefix}: {r['documents']} documents, {r['tokens']:,} tokens, mean reference loss "
+              f"{r['mean_loss']:.3f}, {r['tokens'] / max(r['seconds'], 1e-9):,.0f} tokens/s")
+        done.append(r)
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m pretrain.score", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reference", required=True, help="Hugging Face directory of the reference model")
+    ap.add_argument("--shards", default="out/shards")
+    ap.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--max-tokens", type=int, default=1024)
+    ap.add_argument("--context", type=int, default=256)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--overwrite", action="store_true")
+    a = ap.parse_args(argv)
+    try:
+        cfg = ScoreConfig(a.reference, a.shards, tuple(a.stages), a.max_tokens, a.context, device=a.device,
+                          overwrite=a.overwrite)
+    except ValueError as e:
+        print(e)
+        return 2
+    print(f"[score] config {json.dumps(cfg.__dict__)}")
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    score(cfg, rank, world)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
