@@ -45,7 +45,6 @@ class ScoreConfig:
     """Tokens per forward pass (a window of a long document)."""
     context: int = 256
     """Tokens of the previous window carried into the next one as context (not scored twice)."""
-    batch_size: int = 8
     device: str = "cpu"
     overwrite: bool = False
     """Rescore prefixes that already have a sidecar."""
@@ -57,8 +56,8 @@ class ScoreConfig:
             raise ValueError(f"score: {self.shards} has no blends/ folder (run `make corpus` first)")
         if not self.splits or not set(self.splits) <= {"train", "valid", "test"}:
             raise ValueError(f"score: splits must be among train, valid, test; got {self.splits}")
-        if self.max_tokens < 2 or not 0 <= self.context < self.max_tokens or self.batch_size < 1:
-            raise ValueError("score: need max_tokens >= 2, 0 <= context < max_tokens, batch_size >= 1")
+        if self.max_tokens < 2 or not 0 <= self.context < self.max_tokens:
+            raise ValueError("score: need max_tokens >= 2 and 0 <= context < max_tokens")
 
 
 def stage_prefixes(shards: Path, stages: tuple[int, ...], splits: tuple[str, ...] = ("train",)) -> list[str]:
