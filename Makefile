@@ -17,11 +17,12 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
             $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
             $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
-.PHONY: corpus pretrain eval test bench lint check-python check-java venv clean spark-package help
+.PHONY: corpus pretrain reference eval test bench lint check-python check-java venv clean spark-package help
 
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
 	@echo "make pretrain  after make corpus: the CPU demo of continued pretraining (tiny Qwen3-shaped model: general base -> HF export -> import -> curriculum stages 1-3; OUT=)"
+	@echo "make reference  after make pretrain: the reference model for token weighting (stage-1 data from the demo base; configs/pretrain/reference.yaml)"
 	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (music/general knowledge and Q2I via lm-evaluation-harness, MusicSimpleQA, U2I perplexity on held-out users, recommendation lists vs baselines); report in out/eval/ (OUT=, BASELINE=results.json, EVAL_ARGS=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
@@ -55,6 +56,10 @@ corpus: $(STAMP) check-java
 
 pretrain: $(STAMP)
 	$(PY) -m pretrain.demo $(if $(OUT),--out $(OUT))
+
+reference: $(STAMP)
+	@test -f out/pretrain_demo/base/base/hf/config.json || { echo "make reference: run make corpus and make pretrain first (it starts from the demo's base model)" >&2; exit 2; }
+	$(PY) -m pretrain.train --config configs/pretrain/reference.yaml
 
 eval: $(STAMP)
 	@test -n "$(MODEL)" || { echo "usage: make eval MODEL=DIR [BASELINE=OTHER/results.json] [EVAL_ARGS='mc_limit=50 device=cuda']" >&2; exit 2; }

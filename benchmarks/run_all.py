@@ -22,6 +22,7 @@ from benchmarks import (
     relations_bench,
     shard_bench,
     train_bench,
+    weighting_bench,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ def main() -> None:
     report.update(linking_eval.main([]))  # entity-link precision on the Deezer gold
     report.update(shard_bench.main([]))  # Qwen3 shards vs raw encode_batch and datatrove, >= 100 MB
     report.update(train_bench.main([]))  # CPU training tokens/s of the demo model vs a plain HF + PyTorch step
+    report.update(weighting_bench.main([]))  # token weighting: online / offline step-time overhead, scoring pass
     out = ROOT / "bench_out"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))

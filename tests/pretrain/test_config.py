@@ -49,6 +49,14 @@ def test_overrides_and_errors(tmp_path):
         apply_overrides({}, ["global_batch_size"])
     with pytest.raises(ConfigError, match=r"no such config"):
         load_config(tmp_path / "missing.yaml")
+    ref = load_config(PROJECT / "configs" / "pretrain" / "reference.yaml")  # `make reference`
+    assert [(s.name, s.data) for s in ref.plan()] == [("ref", 1)] and ref.weighting.criterion == "none"
+    w = load_config(demo, ["weighting.criterion=rho1", "weighting.keep=0.7", "weighting.mode=offline"]).weighting
+    assert (w.criterion, w.keep, w.mode) == ("rho1", 0.7, "offline")
+    with pytest.raises(ConfigError, match=r"needs weighting.reference"):
+        load_config(demo, ["weighting.criterion=loss_ratio"])
+    with pytest.raises(ConfigError, match=r"weighting.keep must be in"):
+        load_config(demo, ["weighting.criterion=rho1", "weighting.mode=offline", "weighting.keep=1.5"])
     assert resolve_path("{out}/hf", out="/runs/a") == Path("/runs/a/hf")
     assert resolve_path("configs/x") == PROJECT / "configs" / "x"
 
