@@ -14,6 +14,13 @@ partial sidecar and a rerun skips finished prefixes. Training reads them with `w
 needs no reference forward pass.
 
 The reference model is any Hugging Face causal LM directory whose vocabulary covers the shards' tokenizer.
+
+    python -m pretrain.score --documents out/refine --reference REF --base BASE --out out/rm_scores
+
+scores documents for data selection instead: the mean per-token loss of the reference and of the base model
+over each refined document (each model with its own tokenizer, the first `--max-tokens` tokens after an EOS)
+and their ratio, written as `rm_scores` parts aligned with the refine parts; `select.rm_scores` and
+`select.rm_max_ratio` then drop documents whose ratio is too high (`rm_ratio_high`, in `select/_exclusions`).
 """
 
 from __future__ import annotations
@@ -149,6 +156,70 @@ def score(cfg: ScoreConfig, rank: int = 0, world: int = 1) -> list[dict]:
     return done
 
 
+# ------------------------------------------------------------------------------------------ documents
+def _mean_losses(model, tok, texts: list[str], max_tokens: int, device: str) -> tuple[list[int], list[float | None]]:
+    """(tokens scored, mean per-token loss in nats) of each text: its first `max_tokens` tokens after an EOS."""
+    counts, means = [], []
+    bos = tok.eos_token_id if tok.eos_token_id is not None else 0
+    for text in texts:
+        ids = tok(text or "", add_special_tokens=False)["input_ids"][: max_tokens - 1]
+        if not ids:
+            counts.append(0)
+            means.append(None)
+            continue
+        x = torch.tensor([[bos, *ids]], device=device)
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=x).logits.float()[0, :-1], dim=-1)
+        nll = -logp.gather(-1, x[0, 1:].unsqueeze(-1)).squeeze(-1)
+        counts.append(len(ids))
+        means.append(float(nll.double().mean()))
+    return counts, means
+
+
+def score_documents(reference: str, documents: str | Path, out: str | Path, base: str | None = None,
+                    max_tokens: int = 1024, device: str = "cpu", overwrite: bool = False) -> dict:
+    """Per-document `rm_scores` aligned with each `scored_documents` part under `documents` (a refine output
+    folder: `<dataset>/part-*.parquet`), written to `out/<dataset>/<part>` (atomic; finished parts are skipped).
+    Each model tokenizes with its own tokenizer (the Hugging Face directory's)."""
+    import pyarrow.parquet as pq
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from jobs.outputs import write_rows
+
+    documents, out = Path(documents), Path(out)
+    parts = sorted(p for d in sorted(documents.iterdir()) if d.is_dir() and not d.name.startswith("_")
+                   for p in d.glob("part-*.parquet"))  # fmt: skip
+    if not parts:
+        raise FileNotFoundError(f"score: no {documents}/<dataset>/part-*.parquet (run the refine stage first)")
+    models = {}
+    for name, path in (("ref", reference), ("base", base)):
+        if path:
+            models[name] = (AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(device).eval(),
+                            AutoTokenizer.from_pretrained(path))
+    stats = {"parts": 0, "skipped": 0, "documents": 0, "tokens": 0, "seconds": 0.0}
+    for part in parts:
+        dst = out / part.parent.name / part.name
+        if dst.exists() and not overwrite:
+            stats["skipped"] += 1
+            continue
+        t0 = time.perf_counter()
+        t = pq.read_table(part, columns=["doc_id", "text"])
+        texts, ids = t.column("text").to_pylist(), t.column("doc_id").to_pylist()
+        n, ref = _mean_losses(*models["ref"], texts, max_tokens, device)
+        base_l = _mean_losses(*models["base"], texts, max_tokens, device)[1] if "base" in models else [None] * len(ids)
+        rows = [{"doc_id": d, "n_tokens": k, "ref_loss": r, "base_loss": b,
+                 "loss_ratio": r / b if r is not None and b else None}
+                for d, k, r, b in zip(ids, n, ref, base_l, strict=True)]  # fmt: skip
+        write_rows(dst, rows, "rm_scores")
+        stats["parts"] += 1
+        stats["documents"] += len(rows)
+        stats["tokens"] += sum(n)
+        stats["seconds"] += time.perf_counter() - t0
+    print(f"[score] documents: {stats['documents']} in {stats['parts']} part(s) ({stats['skipped']} already done), "
+          f"{stats['tokens'] / max(stats['seconds'], 1e-9):,.0f} tokens/s -> {out}")
+    return stats
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pretrain.score", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -159,7 +230,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context", type=int, default=256)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--documents", help="score documents instead of shards: a refine output folder "
+                                        "(<dataset>/part-*.parquet); writes rm_scores to --out")
+    ap.add_argument("--base", help="with --documents: the base model's Hugging Face directory (for loss_ratio)")
+    ap.add_argument("--out", default="out/rm_scores", help="with --documents: where the rm_scores parts go")
     a = ap.parse_args(argv)
+    if a.documents:
+        try:
+            score_documents(a.reference, a.documents, a.out, a.base, a.max_tokens, a.device, a.overwrite)
+        except (OSError, ValueError) as e:
+            print(e)
+            return 2
+        return 0
     try:
         cfg = ScoreConfig(a.reference, a.shards, tuple(a.stages), a.max_tokens, a.context, device=a.device,
                           overwrite=a.overwrite)

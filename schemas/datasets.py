@@ -426,6 +426,25 @@ DEDUP_ATTRIBUTES = DatasetSchema(
     key="doc_id",
 )
 
+RM_SCORES = DatasetSchema(
+    name="rm_scores",
+    version="1.0.0",
+    purpose=(
+        "Reference-model scores of scored documents (`python -m pretrain.score --documents`), one row per input "
+        "row in the same order as the `scored_documents` part it belongs to: `select` reads them side by side "
+        "(`select.rm_scores`, `select.rm_max_ratio`) to keep or drop documents by the loss-ratio criterion."
+    ),
+    columns=(
+        Column("doc_id", STR, "`scored_documents.doc_id` of the row.", False),
+        Column("n_tokens", I32, "Tokens scored (the reference tokenizer's; the first `max_tokens` of the text).", False),
+        Column("ref_loss", F64, "Mean per-token loss of the reference model in nats (null when nothing was scored)."),
+        Column("base_loss", F64, "Mean per-token loss of the base model in nats (null without a base model)."),
+        Column("loss_ratio", F64, "ref_loss / base_loss: below 1 when the reference, trained on clean in-domain "
+               "text, predicts the document better than the base (null without both)."),
+    ),
+    key="doc_id",
+)
+
 DEDUP_INDEX = DatasetSchema(
     name="dedup_index",
     version="1.0.0",
@@ -500,8 +519,8 @@ RAW_DATASETS: dict[str, DatasetSchema] = {
 DERIVED_DATASETS: dict[str, DatasetSchema] = {
     s.name: s
     for s in (
-        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, TRAINING_DOCUMENTS, TRAINING_SEQUENCES, QUARANTINE,
-        EXCLUSIONS, RUN_MANIFESTS,
+        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, RM_SCORES, TRAINING_DOCUMENTS, TRAINING_SEQUENCES,
+        QUARANTINE, EXCLUSIONS, RUN_MANIFESTS,
     )  # fmt: skip
 }
 ALL_DATASETS: dict[str, DatasetSchema] = {**RAW_DATASETS, **DERIVED_DATASETS}

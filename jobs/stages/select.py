@@ -81,12 +81,18 @@ class SelectConfig(StrictModel):
     source_weights: dict[str, float] = Field(default_factory=dict)
     stage_by_dataset: dict[str, int] = Field(default_factory=lambda: {"documents": 1, "comments": 2})
     drop_contaminated: bool = True  # False: keep rows that overlap evaluation sets, flagged in metadata
+    # reference-model scores (`python -m pretrain.score --documents`): an `rm_scores` folder aligned with the refine
+    # parts; with rm_max_ratio, documents whose ref/base loss ratio is above it are dropped (`rm_ratio_high`)
+    rm_scores: str | None = None
+    rm_max_ratio: float | None = Field(None, gt=0)
 
 
-def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None) -> tuple[str | None, str]:
+def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None,
+           rm: dict | None = None) -> tuple[str | None, str]:
     """(reason, detail) of the first rule a scored row fails, or (None, "") if it is kept.
 
-    `dup` is the row's `dedup_attributes` record when the dedup stage ran."""
+    `dup` is the row's `dedup_attributes` record when the dedup stage ran, `rm` its `rm_scores` record when
+    `select.rm_scores` is set."""
     if dup is not None:
         if dup["dup_status"] in DROP_STATUSES:
             return dup["dup_status"], f"cluster={dup['dup_cluster_id']} kept={dup['dup_of']}"
@@ -111,6 +117,10 @@ def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None)
             return f"quality:{name}_high", f"{name}={v:.4g} > {hi}"
     if weight <= 0:
         return "domain_score_low", f"domain_score={row['domain_score']:.3f} gives weight 0 ({cfg.domain.kind})"
+    if rm is not None and cfg.rm_max_ratio is not None and rm["loss_ratio"] is not None \
+            and rm["loss_ratio"] > cfg.rm_max_ratio:
+        return "rm_ratio_high", (f"reference/base loss ratio {rm['loss_ratio']:.3f} > {cfg.rm_max_ratio} "
+                                 f"(reference {rm['ref_loss']:.3f}, base {rm['base_loss']:.3f} nats per token)")
     return None, ""
 
 
@@ -150,8 +160,18 @@ class SelectStage(Stage):
             raise FileNotFoundError(f"select: {p} is missing; run the dedup stage (or set dedup.enabled: false)")
         return p
 
+    def rm_part(self, part: Path) -> Path | None:
+        """The `rm_scores` file aligned with a refine part (None unless `select.rm_scores` is set)."""
+        if self.cfg.rm_scores is None:
+            return None
+        p = Path(self.cfg.rm_scores) / part.parent.name / part.name
+        if not p.exists():
+            raise FileNotFoundError(f"select: {p} is missing; score the refine output with `python -m pretrain.score "
+                                    f"--documents {self.refine_dir} --out {self.cfg.rm_scores}` (or unset select.rm_scores)")
+        return p
+
     def input_files(self) -> list[Path]:
-        return self.parts + [d for p in self.parts if (d := self.dedup_part(p)) is not None]
+        return self.parts + [d for p in self.parts for d in (self.dedup_part(p), self.rm_part(p)) if d is not None]
 
     def plan(self) -> list[Path]:
         return self.parts
@@ -164,14 +184,19 @@ class SelectStage(Stage):
             dups = pq.read_table(dpath).to_pylist()
             if len(dups) != len(rows) or any(d["doc_id"] != r["doc_id"] for d, r in zip(dups, rows, strict=True)):
                 raise ValueError(f"select: {dpath} is not aligned with {self.parts[task_index]}; re-run dedup")
+        rms: list[dict | None] = [None] * len(rows)
+        if (rpath := self.rm_part(self.parts[task_index])) is not None:
+            rms = pq.read_table(rpath).to_pylist()
+            if len(rms) != len(rows) or any(m["doc_id"] != r["doc_id"] for m, r in zip(rms, rows, strict=True)):
+                raise ValueError(f"select: {rpath} is not aligned with {self.parts[task_index]}; re-run the scoring pass")
         weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), self.cfg.domain)
         kept, excluded = [], []
         dropped: Counter[str] = Counter()
         tally = SourceTally()
-        for row, w, dup in zip(rows, weights, dups, strict=True):
+        for row, w, dup, rm in zip(rows, weights, dups, rms, strict=True):
             w = float(w) if row["dataset"] in self.cfg.domain_datasets else 1.0
             w *= self.cfg.source_weights.get(row["source"], 1.0)
-            reason, detail = decide(row, w, self.cfg, dup)
+            reason, detail = decide(row, w, self.cfg, dup, rm)
             if reason is None:
                 tally.kept(row["source"])
                 meta = {"dataset": row["dataset"], "domain_score": round(row["domain_score"], 6), "lang": row["lang"]}
@@ -179,6 +204,8 @@ class SelectStage(Stage):
                     meta["dup_cluster_id"] = dup["dup_cluster_id"]
                     if dup["eval_hits"]:
                         meta["eval_hits"] = dup["eval_hits"]
+                if rm is not None and rm["loss_ratio"] is not None:
+                    meta["rm_loss_ratio"] = round(rm["loss_ratio"], 6)
                 kept.append({
                     "doc_id": row["doc_id"], "stage": self.cfg.stage_by_dataset.get(row["dataset"], 1),
                     "source": row["source"], "text": row["text"], "weight": w, "no_loss_spans": None,
