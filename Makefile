@@ -17,7 +17,7 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
             $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
             $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
-.PHONY: corpus pretrain reference eval test bench lint check-python check-java venv clean spark-package help
+.PHONY: corpus pretrain reference eval test bench ablate lint check-python check-java venv clean spark-package help
 
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
@@ -26,6 +26,7 @@ help:
 	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (music/general knowledge and Q2I via lm-evaluation-harness, MusicSimpleQA, U2I perplexity on held-out users, recommendation lists vs baselines); report in out/eval/ (OUT=, BASELINE=results.json, EVAL_ARGS=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
+	@echo "make ablate   the token-weighting ablation (noisy real music text; report in bench_out/ablate_weighting/)"
 	@echo "make lint     ruff over the code"
 
 check-python:
@@ -70,6 +71,10 @@ test: $(STAMP) check-java
 
 bench: $(STAMP) check-java
 	$(PY) -m benchmarks.run_all
+
+# issue 15's ablation: token-weighting criteria and RM document selection on noisy real music text (CPU, ~10 min)
+ablate: $(STAMP)
+	$(PY) -m benchmarks.ablate_weighting
 
 lint: $(STAMP)
 	$(PY) -m ruff check schemas corpus jobs tokenizer pretrain eval benchmarks tests

@@ -157,7 +157,7 @@ def score(cfg: ScoreConfig, rank: int = 0, world: int = 1) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------------ documents
-def _mean_losses(model, tok, texts: list[str], max_tokens: int, device: str) -> tuple[list[int], list[float | None]]:
+def mean_losses(model, tok, texts: list[str], max_tokens: int, device: str) -> tuple[list[int], list[float | None]]:
     """(tokens scored, mean per-token loss in nats) of each text: its first `max_tokens` tokens after an EOS."""
     counts, means = [], []
     bos = tok.eos_token_id if tok.eos_token_id is not None else 0
@@ -205,8 +205,8 @@ def score_documents(reference: str, documents: str | Path, out: str | Path, base
         t0 = time.perf_counter()
         t = pq.read_table(part, columns=["doc_id", "text"])
         texts, ids = t.column("text").to_pylist(), t.column("doc_id").to_pylist()
-        n, ref = _mean_losses(*models["ref"], texts, max_tokens, device)
-        base_l = _mean_losses(*models["base"], texts, max_tokens, device)[1] if "base" in models else [None] * len(ids)
+        n, ref = mean_losses(*models["ref"], texts, max_tokens, device)
+        base_l = mean_losses(*models["base"], texts, max_tokens, device)[1] if "base" in models else [None] * len(ids)
         rows = [{"doc_id": d, "n_tokens": k, "ref_loss": r, "base_loss": b,
                  "loss_ratio": r / b if r is not None and b else None}
                 for d, k, r, b in zip(ids, n, ref, base_l, strict=True)]  # fmt: skip
