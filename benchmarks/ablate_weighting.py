@@ -36,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.train_bench import GBS, MODEL, SEQ
+from benchmarks.train_bench import GBS, MODEL, SEQ, run_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench_out" / "ablate_weighting"
@@ -122,9 +122,6 @@ def build_data(shared: Path, noise_share: float) -> dict:
 
 def train_tiny(name: str, shards: Path, steps: int, seed: int, *, weighting: dict | None = None,
                general: Path | None = None, export: bool = False, init: str | None = None) -> dict:
-    from pretrain.config import config_from_dict
-    from pretrain.train import init_distributed, run
-
     save = OUT / "runs" / name
     shutil.rmtree(save, ignore_errors=True)
     tree = {
@@ -139,15 +136,7 @@ def train_tiny(name: str, shards: Path, steps: int, seed: int, *, weighting: dic
         tree["eval_sets"] = {"general": {"shards_dir": str(general), "stage": 1, "use_loss_mask": False}}
     if weighting:
         tree["weighting"] = weighting
-    created = init_distributed()
-    try:
-        res = run(config_from_dict(tree))["s"]
-    finally:
-        from megatron.core import parallel_state
-
-        parallel_state.destroy_model_parallel()
-        if created:
-            torch.distributed.destroy_process_group()
+    res = run_tree(tree)["s"]
     return {"eval": res["eval_after"], "hf": str(save / "s" / "hf")}
 
 

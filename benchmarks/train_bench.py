@@ -62,21 +62,26 @@ def config_tree(shards: Path, save: Path, steps: int, workers: int) -> dict:
     }
 
 
-def run_ours(shards: Path, steps: int, workers: int) -> dict:
+def run_tree(tree: dict) -> dict:
+    """`pretrain.train.run` on a config tree in this process (world size 1), process group set up and torn down."""
     from pretrain.config import config_from_dict
     from pretrain.train import init_distributed, run
 
-    save = OUT / f"ours_w{workers}"
-    shutil.rmtree(save, ignore_errors=True)
     created = init_distributed()
     try:
-        run(config_from_dict(config_tree(shards, save, steps, workers)))
+        return run(config_from_dict(tree))
     finally:
         from megatron.core import parallel_state
 
         parallel_state.destroy_model_parallel()
         if created:
             torch.distributed.destroy_process_group()
+
+
+def run_ours(shards: Path, steps: int, workers: int) -> dict:
+    save = OUT / f"ours_w{workers}"
+    shutil.rmtree(save, ignore_errors=True)
+    run_tree(config_tree(shards, save, steps, workers))
     recs = [json.loads(x) for x in (save / "log.jsonl").read_text().splitlines()]
     recs = [r for r in recs if r["kind"] == "train"][WARMUP:]
     seconds = sum(GBS * SEQ / r["tokens_per_s"] for r in recs)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.train_bench import GBS, MODEL, SEQ, WARMUP, config_tree
+from benchmarks.train_bench import GBS, MODEL, SEQ, WARMUP, config_tree, run_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench_out" / "weighting"
@@ -54,23 +54,12 @@ def reference_dir() -> Path:
 
 def run_variant(shards: Path, steps: int, weighting: dict) -> float:
     """Seconds per optimizer step (median after warm-up) of one training run."""
-    from pretrain.config import config_from_dict
-    from pretrain.train import init_distributed, run
-
     name = weighting.get("criterion", "none") + "_" + weighting.get("mode", "")
     save = OUT / f"run_{name}"
     shutil.rmtree(save, ignore_errors=True)
     tree = config_tree(shards, save, steps, 0)
     tree["weighting"] = weighting
-    created = init_distributed()
-    try:
-        run(config_from_dict(tree))
-    finally:
-        from megatron.core import parallel_state
-
-        parallel_state.destroy_model_parallel()
-        if created:
-            torch.distributed.destroy_process_group()
+    run_tree(tree)
     recs = [json.loads(x) for x in (save / "log.jsonl").read_text().splitlines()]
     recs = [r for r in recs if r["kind"] == "train"][WARMUP:]
     return statistics.median(GBS * SEQ / r["tokens_per_s"] for r in recs)
