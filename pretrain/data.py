@@ -185,15 +185,18 @@ def _refloss_prefix(prefix: str) -> str:
     return refloss_prefix(prefix)
 
 
+def _require_sidecar(side: str, prefix: str, what: str, hint: str) -> None:
+    """FileNotFoundError naming the sidecar, its shard and what to do, unless `<side>.bin/.idx` exist."""
+    if not all(os.path.isfile(side + ext) for ext in (".bin", ".idx")):
+        raise FileNotFoundError(f"{side}.bin/.idx not found: the shard {prefix} has no {what} sidecar; {hint}")
+
+
 def _check_reference_sidecars(blends: list) -> None:
     """The train split's prefixes have `_refloss` sidecars (only training samples carry reference losses)."""
-    for blend in blends[:1]:
-        for prefix in (blend[0] if blend else []):
-            if not all(os.path.isfile(_refloss_prefix(prefix) + ext) for ext in (".bin", ".idx")):
-                raise FileNotFoundError(
-                    f"{_refloss_prefix(prefix)}.bin/.idx not found: the shard {prefix} has no reference-loss sidecar; "
-                    "write them with `python -m pretrain.score --reference DIR --shards SHARDS` (weighting.mode "
-                    "offline), or use weighting.mode online")  # fmt: skip
+    for prefix in (blends[0][0] if blends and blends[0] else []):
+        _require_sidecar(_refloss_prefix(prefix), prefix, "reference-loss",
+                         "write them with `python -m pretrain.score --reference DIR --shards SHARDS` (weighting.mode "
+                         "offline), or use weighting.mode online")  # fmt: skip
 
 
 def _check_sidecars(blends: list, use_loss_mask: bool) -> None:
@@ -203,11 +206,9 @@ def _check_sidecars(blends: list, use_loss_mask: bool) -> None:
         return
     for blend in blends:
         for prefix in (blend[0] if blend else []):
-            if not all(os.path.isfile(_mask_prefix(prefix) + ext) for ext in (".bin", ".idx")):
-                raise FileNotFoundError(
-                    f"{_mask_prefix(prefix)}.bin/.idx not found: the shard {prefix} has no loss-mask sidecar (written "
-                    "with shards.loss_mask: false, or by preprocess_data.py); set data.use_loss_mask: false to train "
-                    "on every token, or rerun the shards stage")  # fmt: skip
+            _require_sidecar(_mask_prefix(prefix), prefix, "loss-mask",
+                             "it was written with shards.loss_mask: false, or by preprocess_data.py; set "
+                             "data.use_loss_mask: false to train on every token, or rerun the shards stage")  # fmt: skip
             LossMaskedDataset(prefix, check=True)  # raises when the sidecar's lengths differ from the tokens'
 
 
