@@ -1,6 +1,6 @@
 """Ablation of reference-model token weighting (issue 15): what each criterion buys on noisy in-domain data.
 
-    python -m benchmarks.ablate_weighting [--steps 30] [--seeds 0 1] [--noise 0.3]     # or: make ablate
+    python -m benchmarks.ablate_weighting [--steps 30] [--seeds 0 1 2] [--noise 0.3]     # or: make ablate
 
 Data (real, from ../shared/data): English music text -- BBC entertainment music stories and MusicCaps captions
 grouped five to a document -- split by a hash into a clean reference subset (15%), a clean held-out set (15%)
@@ -14,7 +14,7 @@ clean text. A reference model is trained briefly on the clean reference subset, 
 valid (the general model that data selection compares against). Then, at equal steps and tokens, one run per
 variant and seed: `none`, `rho1` (keep 0.6), `loss_ratio`, `inverse_ref` (online, `pretrain.weighting`), and
 `select` (document-level selection: the training documents whose reference/base mean-loss ratio is above 1.0
-dropped, as `select.rm_max_ratio` does, then trained with `none`). Each run is evaluated on the clean held-out
+dropped, as `select.rm` (max_ratio 1.0) does, then trained with `none`). Each run is evaluated on the clean held-out
 loss, the general (WikiText-2 test) loss, U2I perplexity on the demo corpus's held-out users when
 `out/behavior/heldout_sequences` exists (the suite's measure; a model trained on this text is not expected to
 do well there), and the share of the loss weight that fell on injected-noise tokens (measured after training
@@ -178,7 +178,7 @@ def noise_weight_share(variant: str, model_dir: str, ref_dir: str, data: dict, k
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--noise", type=float, default=0.3)
     args = ap.parse_args(argv)
     from jobs.settings import shared_data_dir
@@ -193,13 +193,16 @@ def main(argv: list[str] | None = None) -> dict:
     train_docs = [(t, []) for t in data["train"]]
     main_shards = write_text_shards(OUT / "train_shards", data["tokenizer"], {1: {"train": train_docs, "valid": held,
                                                                                     "test": held[:10]}})  # fmt: skip
-    # document-level selection: reference/base mean loss ratio above 1.0 is dropped (select.rm_max_ratio)
+    # document-level selection: reference/base mean loss ratio above 1.0 is dropped (select.rm.max_ratio)
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
     tok = PreTrainedTokenizerFast(tokenizer_file=str(data["tokenizer"] / "tokenizer.json"), eos_token="<|endoftext|>")
     r = mean_losses(AutoModelForCausalLM.from_pretrained(ref).eval(), tok, data["train"], 256, "cpu")[1]
     b = mean_losses(AutoModelForCausalLM.from_pretrained(base).eval(), tok, data["train"], 256, "cpu")[1]
-    kept = {i for i, (x, y) in enumerate(zip(r, b, strict=True)) if x is not None and y and x / y <= 1.0}
+    from corpus.classify.weighting import RatioPolicy, ratio_to_factor
+
+    factor = ratio_to_factor([x / y if x is not None and y else None for x, y in zip(r, b, strict=True)], RatioPolicy())
+    kept = {i for i, f in enumerate(factor) if f > 0}
     sel_shards = write_text_shards(OUT / "selected_shards", data["tokenizer"],
                                    {1: {"train": [train_docs[i] for i in sorted(kept)], "valid": held, "test": held[:10]}})  # fmt: skip
     dropped_noise = sum(1 for i in data["noisy"] if i not in kept) / max(len(data["noisy"]), 1)

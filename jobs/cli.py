@@ -47,7 +47,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output directory (default from config: out)")
     p.add_argument("--engine", choices=["datatrove", "spark", "inline"], help="execution engine")
     p.add_argument("--workers", type=int, help="local worker processes / Spark local cores")
-    p.add_argument("--stages", help="comma-separated subset of sample,ingest,refine,dedup,select,behavior,relations,knowledge,mix,shards (default: all)")
+    p.add_argument("--stages", help="comma-separated subset of sample,ingest,refine,dedup,rm_score,select,behavior,"
+                   "relations,knowledge,mix,shards (default: all enabled ones)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key (dotted; the value is read as YAML), e.g. --set rm_score.enabled=true "
+                   "--set rm_score.reference=out/pretrain_demo/reference/ref/hf; repeatable")
     p.add_argument("--allow-unknown-inputs", action="store_true",
                    help="with --input: go on when the folder holds files or folders that are not datasets (they are "
                    "listed in a warning and in the ingest manifest); without it the run stops and lists them")
@@ -105,11 +109,19 @@ def _input_sources(root: Path, allow_unknown: bool = False) -> tuple[list[dict],
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import yaml
+
     from jobs.config import load_config
+    from jobs.errors import UserError
     from jobs.run import format_summary, parse_stages, run_corpus
 
     stages = parse_stages(args.stages)  # before anything is read or written
     overrides: dict = {}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set select.rm.max_ratio=0.95")
+        overrides[key.strip()] = yaml.safe_load(value)
     if args.out:
         overrides["out"] = args.out
     if args.engine:

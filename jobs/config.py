@@ -36,6 +36,7 @@ from jobs.stages.knowledge import KnowledgeConfig
 from jobs.stages.mix import MixConfig
 from jobs.stages.refine import RefineConfig
 from jobs.stages.relations import RelationsStageConfig
+from jobs.stages.rm_score import RmScoreConfig
 from jobs.stages.sample import SampleStageConfig
 from jobs.stages.select import SelectConfig
 from jobs.stages.shards import ShardsConfig
@@ -59,6 +60,7 @@ class RunConfig(StrictModel):
     ingest: IngestConfig = IngestConfig()
     refine: RefineConfig = RefineConfig()
     dedup: DedupConfig = DedupConfig()
+    rm_score: RmScoreConfig = RmScoreConfig()
     select: SelectConfig = SelectConfig()
     behavior: BehaviorStageConfig = BehaviorStageConfig()
     relations: RelationsStageConfig = RelationsStageConfig()

@@ -25,7 +25,7 @@ from jobs.stages import BY_NAME, REGISTRY, STAGES
 from jobs.stages.refine import read_salt
 
 log = logging.getLogger("music_corpus")
-DOCUMENT_STAGES = STAGES[:5]  # raw input to selected documents; the rest builds the curriculum
+DOCUMENT_STAGES = STAGES[: STAGES.index("select") + 1]  # raw input to selected documents; the rest builds the curriculum
 
 
 @dataclass

@@ -428,14 +428,16 @@ DEDUP_ATTRIBUTES = DatasetSchema(
 
 RM_SCORES = DatasetSchema(
     name="rm_scores",
-    version="1.0.0",
+    version="1.1.0",
     purpose=(
-        "Reference-model scores of scored documents (`python -m pretrain.score --documents`), one row per input "
-        "row in the same order as the `scored_documents` part it belongs to: `select` reads them side by side "
-        "(`select.rm_scores`, `select.rm_max_ratio`) to keep or drop documents by the loss-ratio criterion."
+        "Reference-model scores of scored documents (the `rm_score` corpus stage, or `python -m pretrain.score "
+        "--documents`), one row per input row in the same order as the `scored_documents` part it belongs to: "
+        "`select` reads them side by side (`select.rm`) to drop documents by the loss-ratio criterion and scale "
+        "the others' weights. 1.1.0 added `source`."
     ),
     columns=(
         Column("doc_id", STR, "`scored_documents.doc_id` of the row.", False),
+        Column("source", STR, "`scored_documents.source` of the row.", False),
         Column("n_tokens", I32, "Tokens scored (the reference tokenizer's; the first `max_tokens` of the text).", False),
         Column("ref_loss", F64, "Mean per-token loss of the reference model in nats (null when nothing was scored)."),
         Column("base_loss", F64, "Mean per-token loss of the base model in nats (null without a base model)."),

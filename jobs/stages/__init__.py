@@ -12,12 +12,13 @@ from jobs.stages.knowledge import KnowledgeStage
 from jobs.stages.mix import MixStage
 from jobs.stages.refine import RefineStage
 from jobs.stages.relations import RelationsStage
+from jobs.stages.rm_score import RmScoreStage
 from jobs.stages.sample import SampleStage
 from jobs.stages.select import SelectStage
 from jobs.stages.shards import ShardsStage
 
-REGISTRY: tuple[type[Stage], ...] = (SampleStage, IngestStage, RefineStage, DedupStage, SelectStage, BehaviorStage,
-                                     RelationsStage, KnowledgeStage, MixStage, ShardsStage)  # fmt: skip
+REGISTRY: tuple[type[Stage], ...] = (SampleStage, IngestStage, RefineStage, DedupStage, RmScoreStage, SelectStage,
+                                     BehaviorStage, RelationsStage, KnowledgeStage, MixStage, ShardsStage)  # fmt: skip
 STAGES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
 BY_NAME: dict[str, type[Stage]] = {s.name: s for s in REGISTRY}
 

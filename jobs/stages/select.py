@@ -25,7 +25,7 @@ import orjson
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from corpus.classify.weighting import WeightPolicy, score_to_weight
+from corpus.classify.weighting import RatioPolicy, WeightPolicy, ratio_to_factor, score_to_weight
 from corpus.dedup.cluster import DROP_STATUSES
 from jobs.outputs import write_card, write_rows
 from jobs.settings import StrictModel
@@ -81,18 +81,20 @@ class SelectConfig(StrictModel):
     source_weights: dict[str, float] = Field(default_factory=dict)
     stage_by_dataset: dict[str, int] = Field(default_factory=lambda: {"documents": 1, "comments": 2})
     drop_contaminated: bool = True  # False: keep rows that overlap evaluation sets, flagged in metadata
-    # reference-model scores (`python -m pretrain.score --documents`): an `rm_scores` folder aligned with the refine
-    # parts; with rm_max_ratio, documents whose ref/base loss ratio is above it are dropped (`rm_ratio_high`)
+    # reference-model scores: the `rm_score` stage's output when that stage runs, else an `rm_scores` folder
+    # aligned with the refine parts (`python -m pretrain.score --documents`, e.g. scored on GPUs with torchrun)
     rm_scores: str | None = None
-    rm_max_ratio: float | None = Field(None, gt=0)
+    # with scores: documents whose ref/base loss ratio is above `rm.max_ratio` are dropped (`rm_ratio_high`), the
+    # others' weights are multiplied by the policy's factor (corpus/classify/weighting.py)
+    rm: RatioPolicy = RatioPolicy()
 
 
 def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None,
-           rm: dict | None = None) -> tuple[str | None, str]:
+           rm: dict | None = None, rm_factor: float = 1.0) -> tuple[str | None, str]:
     """(reason, detail) of the first rule a scored row fails, or (None, "") if it is kept.
 
-    `dup` is the row's `dedup_attributes` record when the dedup stage ran, `rm` its `rm_scores` record when
-    `select.rm_scores` is set."""
+    `dup` is the row's `dedup_attributes` record when the dedup stage ran, `rm` its `rm_scores` record (and
+    `rm_factor` the `select.rm` policy's factor for it) when reference-model scores are read."""
     if dup is not None:
         if dup["dup_status"] in DROP_STATUSES:
             return dup["dup_status"], f"cluster={dup['dup_cluster_id']} kept={dup['dup_of']}"
@@ -117,9 +119,10 @@ def decide(row: dict, weight: float, cfg: SelectConfig, dup: dict | None = None,
             return f"quality:{name}_high", f"{name}={v:.4g} > {hi}"
     if weight <= 0:
         return "domain_score_low", f"domain_score={row['domain_score']:.3f} gives weight 0 ({cfg.domain.kind})"
-    if rm is not None and cfg.rm_max_ratio is not None and rm["loss_ratio"] is not None \
-            and rm["loss_ratio"] > cfg.rm_max_ratio:
-        return "rm_ratio_high", (f"reference/base loss ratio {rm['loss_ratio']:.3f} > {cfg.rm_max_ratio} "
+    if rm is not None and rm_factor <= 0:
+        if rm["loss_ratio"] is None:
+            return "rm_unscored", f"no reference/base loss ratio ({rm['n_tokens']} tokens) and select.rm.unscored is 0"
+        return "rm_ratio_high", (f"reference/base loss ratio {rm['loss_ratio']:.3f} > {cfg.rm.max_ratio} "
                                  f"(reference {rm['ref_loss']:.3f}, base {rm['base_loss']:.3f} nats per token)")
     return None, ""
 
@@ -131,16 +134,26 @@ class SelectStage(Stage):
 
     @classmethod
     def from_run(cls, run: RunConfig, out: Path) -> SelectStage:
-        return cls(run.select, out / "refine", out / "dedup" if run.dedup.enabled else None)
+        rm_dir = out / "rm_score" / "rm_scores" if run.rm_score.enabled else None
+        return cls(run.select, out / "refine", out / "dedup" if run.dedup.enabled else None, rm_dir,
+                   run.rm_score.datasets if run.rm_score.enabled else None)
 
     @classmethod
     def required(cls, run: RunConfig) -> tuple[str, ...]:
-        return ("refine", "dedup") if run.dedup.enabled else ("refine",)
+        return ("refine", *(s for s in ("dedup", "rm_score") if getattr(run, s).enabled))
 
-    def __init__(self, cfg: SelectConfig, refine_dir: Path, dedup_dir: Path | None = None):
+    def __init__(self, cfg: SelectConfig, refine_dir: Path, dedup_dir: Path | None = None,
+                 rm_dir: Path | None = None, rm_datasets: tuple[str, ...] | None = None):
+        """`rm_dir`: the rm_score stage's output (else `select.rm_scores`), with scores for `rm_datasets` (all
+        datasets when None)."""
         self.cfg = cfg
         self.refine_dir = refine_dir
         self.dedup_dir = dedup_dir
+        if rm_dir is not None and cfg.rm_scores is not None:
+            raise ValueError("select.rm_scores is set and the rm_score stage runs: use one source of scores "
+                             "(unset select.rm_scores, or set rm_score.enabled: false)")
+        self.rm_dir = rm_dir if rm_dir is not None else Path(cfg.rm_scores) if cfg.rm_scores else None
+        self.rm_datasets = rm_datasets
 
 
     @cached_property
@@ -161,13 +174,14 @@ class SelectStage(Stage):
         return p
 
     def rm_part(self, part: Path) -> Path | None:
-        """The `rm_scores` file aligned with a refine part (None unless `select.rm_scores` is set)."""
-        if self.cfg.rm_scores is None:
+        """The `rm_scores` file aligned with a refine part (None unless scores are read)."""
+        if self.rm_dir is None or (self.rm_datasets is not None and part.parent.name not in self.rm_datasets):
             return None
-        p = Path(self.cfg.rm_scores) / part.parent.name / part.name
+        p = self.rm_dir / part.parent.name / part.name
         if not p.exists():
-            raise FileNotFoundError(f"select: {p} is missing; score the refine output with `python -m pretrain.score "
-                                    f"--documents {self.refine_dir} --out {self.cfg.rm_scores}` (or unset select.rm_scores)")
+            raise FileNotFoundError(f"select: {p} is missing; run the rm_score stage or score the refine output with "
+                                    f"`python -m pretrain.score --documents {self.refine_dir} --out {self.rm_dir}` "
+                                    "(or unset select.rm_scores)")
         return p
 
     def input_files(self) -> list[Path]:
@@ -190,13 +204,16 @@ class SelectStage(Stage):
             if len(rms) != len(rows) or any(m["doc_id"] != r["doc_id"] for m, r in zip(rms, rows, strict=True)):
                 raise ValueError(f"select: {rpath} is not aligned with {self.parts[task_index]}; re-run the scoring pass")
         weights = score_to_weight(np.array([r["domain_score"] for r in rows], dtype=np.float64), self.cfg.domain)
+        factors = (ratio_to_factor([m["loss_ratio"] for m in rms], self.cfg.rm) if rpath is not None
+                   else np.ones(len(rows)))
         kept, excluded = [], []
         dropped: Counter[str] = Counter()
         tally = SourceTally()
-        for row, w, dup, rm in zip(rows, weights, dups, rms, strict=True):
+        for row, w, dup, rm, f in zip(rows, weights, dups, rms, factors, strict=True):
             w = float(w) if row["dataset"] in self.cfg.domain_datasets else 1.0
             w *= self.cfg.source_weights.get(row["source"], 1.0)
-            reason, detail = decide(row, w, self.cfg, dup, rm)
+            reason, detail = decide(row, w, self.cfg, dup, rm, float(f))
+            w *= float(f)
             if reason is None:
                 tally.kept(row["source"])
                 meta = {"dataset": row["dataset"], "domain_score": round(row["domain_score"], 6), "lang": row["lang"]}
@@ -206,6 +223,7 @@ class SelectStage(Stage):
                         meta["eval_hits"] = dup["eval_hits"]
                 if rm is not None and rm["loss_ratio"] is not None:
                     meta["rm_loss_ratio"] = round(rm["loss_ratio"], 6)
+                    meta["rm_factor"] = round(float(f), 6)
                 kept.append({
                     "doc_id": row["doc_id"], "stage": self.cfg.stage_by_dataset.get(row["dataset"], 1),
                     "source": row["source"], "text": row["text"], "weight": w, "no_loss_spans": None,

@@ -50,6 +50,21 @@ def test_bad_config_names_the_key(tmp_path, capsys):
     assert "workers: Input should be greater than or equal to 1" in err and "ingest.batch_rowz" in err
 
 
+
+def test_set_overrides_config_keys_and_stage_list_matches(tmp_path, capsys):
+    from jobs.stages import STAGES
+
+    help_text = build_parser()._subparsers._group_actions[0].choices["run"].format_help().replace("\n", " ")
+    assert "".join(help_text.split()).count(",".join(STAGES)) == 1  # the --stages help names every stage, in order
+    # a bad value is reported with its dotted key, through the same validation as the YAML file
+    assert main(["run", "--out", str(tmp_path), "--set", "select.rm.max_ratio=-1", "--stages", "select"]) == 2
+    assert "select.rm" in capsys.readouterr().err
+    assert main(["run", "--set", "rm_score.enabled=true", "--stages", "select"]) == 2
+    assert "rm_score.enabled needs rm_score.reference" in capsys.readouterr().err
+    assert main(["run", "--set", "noequals"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+
+
 FAKE_SBATCH = """#!/usr/bin/env bash
 # stand-in for Slurm's sbatch: runs every array index of the script now, then prints a job id
 script="${@: -1}"
