@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from corpus.behavior.events import BehaviorConfig, prepare_user_events
 from corpus.ingest.ids import make_id
 from corpus.ingest.normalize import normalize_name, normalize_text
 from corpus.ingest.op import QUARANTINE_DIR, TaskStats, ingest_unit
@@ -30,6 +32,7 @@ from corpus.ingest.sources import SourceSpec, get_adapter
 from corpus.ingest.sources.real import ADAPTERS as REAL_ADAPTERS
 from corpus.ingest.sources.real._common import pitch_class
 from corpus.ingest.sources.real.rolling_stone import split_genres
+from corpus.ingest.sources.real.spotify_history import SKIP_MS, play_feedback
 from corpus.ingest.sources.real.text import detokenize_wikitext, wikitext_articles
 from corpus.ingest.sources.real.trivia import read_otqa_blocks
 from schemas import get_schema, validate_parquet, validate_table
@@ -88,6 +91,15 @@ def _netease_playlist_rows(root: Path) -> int:
         singers = sum(1 for rec in csv.reader(f) if any(c.strip() for c in rec))
     orphans = sum(1 for t in jsonl_rows(root / "playlist_tracks.jsonl") if t["playlist_id"] not in ids)
     return len(ids) + singers + orphans
+
+
+def _pitchfork_rows(root: Path) -> int:
+    """Reviews, and side-table rows whose reviewid matches no review (own rows; the rest are joined)."""
+    ids = {r["reviewid"] for r in csv_dicts(root / "pitchfork_reviews.csv")}
+    side = ("artists", "genres", "labels", "years")
+    return csv_count(root / "pitchfork_reviews.csv") + sum(
+        1 for t in side for r in csv_dicts(root / f"pitchfork_{t}.csv") if r["reviewid"] not in ids
+    )
 
 
 LASTFM_DATA = ("artists.dat", "user_taggedartists.dat", "user_artists.dat", "user_friends.dat")
@@ -290,6 +302,34 @@ CASES = [
         _netease_playlist_rows,
         {"playlists": 634, "songs": 38551, "user_profiles": 295, "artists": 7783},
         {"missing_tracks": 1},  # 635 playlists, 634 track lists (SOURCE.md)
+    ),
+    Case(
+        "spotify_extended_history",
+        "spotify_extended_history",
+        lambda r: csv_count(r / "plays.csv"),
+        # one song per track URI, one artist per case-folded name (`Gummy` / `GUMMY`), one user
+        {"behavior_events": 31756, "songs": 4689, "artists": 1390, "user_profiles": 1},
+    ),
+    Case(
+        "spotify_basic_history_6users",
+        "spotify_basic_history_6users",
+        lambda r: csv_count(r / "plays.csv"),
+        {"behavior_events": 110766, "songs": 21610, "artists": 6510, "user_profiles": 6},
+        {"missing_field": 1},  # one play without an artist name: no catalog song to link it to
+    ),
+    Case(
+        "moodylyrics4q",
+        "moodylyrics4q",
+        lambda r: csv_count(r / "MoodyLyrics4Q.csv"),
+        {"songs": 2000, "artists": 1287},
+    ),
+    Case(
+        "pitchfork_reviews_metadata",
+        "pitchfork_reviews_metadata",
+        _pitchfork_rows,
+        {"albums": 18390, "artists": 8631},
+        {"missing_field": 3},  # NA (NULL) title or artist: symbol-only names the scrape lost
+        {"albums": 4},  # 4 reviews listed twice, identically (SOURCE.md: 18,389 unique reviewids)
     ),
 ]
 
@@ -872,6 +912,128 @@ def test_netease_playlists(ingest: Callable[..., Run]) -> None:
     assert b"9777794832" in q["payload"]
 
 
+def _events_join_catalog(run: Run) -> tuple[list[dict], dict[str, dict]]:
+    """Events and songs of a listening-history run, after checking that every event's song, user and
+    song's artists are rows of the same run and that the behavior stage would drop none of them."""
+    events, songs = run.rows("behavior_events"), {s["song_id"]: s for s in run.rows("songs")}
+    users = {u["user_id"] for u in run.rows("user_profiles")}
+    artists = {a["artist_id"] for a in run.rows("artists")}
+    assert all(e["item_type"] == "song" and e["item_id"] in songs for e in events)
+    assert {e["item_id"] for e in events} == set(songs)  # no song without a play
+    assert {e["user_id"] for e in events} == users
+    assert {i for s in songs.values() for i in s["artist_ids"]} == artists
+    known = pa.array(list(songs), pa.string())
+    prepared = prepare_user_events(run.table("behavior_events"), known, BehaviorConfig())
+    assert prepared.kept == len(events) and not prepared.dropped
+    return events, songs
+
+
+def test_spotify_extended_history(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("spotify_extended_history"))
+    events, songs = _events_join_catalog(run)
+    by_id = by_source_id(events)
+    src = csv_dicts(SHARED / "spotify_extended_history" / "plays.csv")
+
+    def event(r: dict) -> dict:
+        return by_id[f"{r['user_id']}:{r['ts']}:{r['spotify_track_uri'].split(':')[2]}:{r['ms_played']}"]
+
+    # hand-checked rows: 1 skipped=true, endplay after 51 s; 2 and 3 trackdone
+    first, second, third = (event(r) for r in src[:3])
+    assert (first["feedback"], first["value"], meta(first)["outcome"]) == ("skip", 51.44, "skip")
+    assert (meta(first)["skipped"], meta(first)["reason_end"], meta(first)["ms_played"]) == (True, "endplay", 51440)
+    assert (second["feedback"], second["value"], meta(second)["outcome"]) == ("play", 163.448, "complete")
+    assert (third["feedback"], meta(third)["outcome"]) == ("play", "complete")
+    # ts is when the play started: the source's stop time minus ms_played (kept as ts_end)
+    assert first["ts"] == datetime(2023, 7, 3, 15, 56, 19, 560000, tzinfo=UTC)
+    assert meta(first)["ts_end"] == "2023-07-03T15:57:11Z"
+    assert dict(first["state"]) == {"device": "android", "shuffle": "off", "start_reason": "appload"}
+    assert first["session_id"] == second["session_id"] == "u1_s00001"
+    song = songs[first["item_id"]]
+    assert song["source_id"] == "7rMqbvNImA6wy8lxlNUMmj" and song["album"] == "Shivaay"
+    assert song["title"].startswith("Bolo Har Har Har") and song["artists"] == ["Mithoon"]
+    partial = event(next(r for r in src if r["reason_end"] == "logout"))
+    assert (partial["feedback"], meta(partial)["outcome"]) == ("play", "partial")
+
+    # the distribution, recomputed from the file: skip = Spotify's flag, or a button press before 30 s
+    def expected(r: dict) -> str:
+        if r["skipped"] == "true" or (r["reason_end"] in ("fwdbtn", "backbtn") and int(r["ms_played"]) < SKIP_MS):
+            return "skip"
+        return "complete" if r["reason_end"] == "trackdone" else "partial"
+
+    assert Counter(meta(e)["outcome"] for e in events) == Counter(expected(r) for r in src)
+    assert Counter(e["feedback"] for e in events) == {"skip": 14625, "play": 17131}
+    assert all(event(r)["value"] * 1000 == pytest.approx(int(r["ms_played"])) for r in src)
+    assert len({e["session_id"] for e in events}) == 3533
+    # one song per track URI, first listing's names (53 URIs appear under two album or artist spellings)
+    assert len(songs) == len({r["spotify_track_uri"] for r in src})
+
+
+def test_spotify_basic_history(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("spotify_basic_history_6users"))
+    events, songs = _events_join_catalog(run)
+    src = csv_dicts(SHARED / "spotify_basic_history_6users" / "plays.csv")
+    kept = [r for r in src if r["artist_name"].strip() and r["track_name"].strip()]
+    # no skip flag in this export: under 30 s is a skip
+    assert Counter(e["feedback"] for e in events) == Counter(
+        "skip" if int(r["ms_played"]) < SKIP_MS else "play" for r in kept
+    )
+    assert Counter(e["feedback"] for e in events)["skip"] == 29667  # SOURCE.md's 29,668 minus the quarantined one
+    first = min(events, key=lambda e: (e["session_id"], meta(e)["session_position"]))
+    assert (first["session_id"], first["feedback"], first["value"]) == ("b1_s00001", "skip", 15.99)
+    assert first["ts"] == datetime(2021, 3, 11, 17, 33, 44, 10000, tzinfo=UTC)  # end_time (UTC) - ms_played
+    song = songs[first["item_id"]]
+    assert (song["title"], song["artists"]) == ("Safe And Sound", ["Capital Cities"])
+    assert Counter(e["user_id"] for e in events) == {
+        make_id("user_profiles", "spotify_basic_history_6users", u): n
+        for u, n in Counter(r["user_id"] for r in kept).items()
+    }
+    [q] = run.quarantine()
+    row = 2 + next(i for i, r in enumerate(src) if not r["artist_name"].strip())
+    assert (q["reason"], q["field"], q["row"], q["dataset"]) == ("missing_field", "artist_name", row, "behavior_events")
+
+
+def test_moodylyrics(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("moodylyrics4q"))
+    songs = by_source_id(run.rows("songs"))
+    assert (songs["ML1"]["title"], songs["ML1"]["artists"]) == ("I Want Your Sex", ["George Michael"])
+    assert meta(songs["ML1"]) == {"mood": "happy", "mood_quadrant": "Q1"} and songs["ML1"]["genres"] is None
+    assert meta(songs["ML3"])["mood"] == "sad" and songs["ML3"]["title"] == "12"
+    assert Counter(meta(s)["mood"] for s in songs.values()) == {"happy": 500, "angry": 500, "sad": 500, "relaxed": 500}
+    assert songs["ML136"]["title"] == "Ještě mi scházíš"
+    artists = {a["artist_id"] for a in run.rows("artists")}
+    assert {i for s in songs.values() for i in s["artist_ids"]} == artists
+
+
+def test_pitchfork(ingest: Callable[..., Run]) -> None:
+    run = run_case(ingest, case_named("pitchfork_reviews_metadata"))
+    albums = by_source_id(run.rows("albums"))
+    a = albums["22703"]
+    assert (a["title"], a["artists"], a["year"], a["genres"]) == ("mezzanine", ["massive attack"], 1998, ["electronic"])
+    assert meta(a) == {"artist": "massive attack", "author": "nate patrin", "author_type": "contributor",
+                       "best_new_music": False, "labels": ["virgin"], "pub_date": "2017-01-08",
+                       "release_years": [1998], "score": 9.3,
+                       "url": "http://pitchfork.com/reviews/albums/22703-mezzanine/"}  # fmt: skip
+    # a reissue: the earliest release year, all years kept; a two-artist credit split as the artists table has it
+    assert (albums["22559"]["year"], meta(albums["22559"])["release_years"]) == (1996, [1996, 2016])
+    split = next(r for r in albums.values() if meta(r)["artist"] == "kleenex, liliput")
+    assert split["artists"] == ["kleenex", "liliput"]
+    # NA (NULL in the export) is no value: no "NA" genre, label, author type or year
+    assert albums["9505"]["genres"] is None and "author_type" not in meta(albums["9505"])
+    assert not [r for r in albums.values() if "NA" in (r["genres"] or []) or "NA" in (meta(r).get("labels") or [])]
+    src = {r["reviewid"]: r for r in csv_dicts(SHARED / "pitchfork_reviews_metadata" / "pitchfork_reviews.csv")}
+    assert {rid: meta(a)["best_new_music"] for rid, a in albums.items()} == {
+        rid: src[rid]["best_new_music"] == "1" for rid in albums
+    }
+    assert {rid: meta(a)["score"] for rid, a in albums.items()} == {rid: float(src[rid]["score"]) for rid in albums}
+    rows = run.rows("albums")
+    assert len(rows) - len(albums) == 4 and len({orjson.dumps(r, default=str) for r in rows}) == len(albums)
+    artists = {x["name"] for x in run.rows("artists")}
+    credited = {n for r in albums.values() for n in r["artists"]}
+    assert artists == credited - {"various artists"}
+    quarantined = {q["row"]: q["field"] for q in run.quarantine()}
+    assert quarantined == {3390: "artists", 3442: "title", 11313: "title"}  # 19032, 18989 (NA, NA), 10321 "†"
+
+
 # ----------------------------------------------------------------------------- bad rows in these sources
 
 
@@ -968,6 +1130,80 @@ def test_bad_netease_rows_are_quarantined(shared_folder: Callable[[str], Path], 
     assert artists["37131923"]["name"] == "OK,没问题" and len(artists) == 2
 
 
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_bad_spotify_history_rows_are_quarantined(shared_folder: Callable[[str], Path], tmp_path: Path) -> None:
+    d = shared_folder("spotify_extended_history")
+    good = csv_dicts(SHARED / "spotify_extended_history" / "plays.csv")[:3]
+    row = good[1]
+    rows = [*good, {**row, "ms_played": "abc"}, {**row, "track_name": " "},
+            {**row, "spotify_track_uri": "spotify:episode:0a1b2c"}, {**row, "skipped": "maybe"},
+            {**row, "ts": "yesterday"},
+            # older exports leave `skipped` empty: a forward press before 30 s is still a skip
+            {**row, "skipped": "", "reason_end": "fwdbtn", "ms_played": "12000", "ts": "2023-07-03T16:10:00Z"}]  # fmt: skip
+    write_csv(d / "plays.csv", rows)
+    with open(d / "plays.csv", "a", encoding="utf-8") as f:
+        f.write("u1,u1_s00001,9,2023-07-03T16:20:00Z,1000\n")
+    runs = [ingest_folder("spotify_extended_history", d, tmp_path / f"ext{i}") for i in range(2)]
+    run = runs[0]
+    assert quarantined_by_row(run) == {5: "bad_type", 6: "missing_field", 7: "bad_value", 8: "bad_type",
+                                       9: "bad_type", 11: "malformed_row"}  # fmt: skip
+    assert [q["field"] for q in sorted(run.quarantine(), key=lambda q: q["row"])] == [
+        "ms_played", "track_name", "spotify_track_uri", "skipped", "ts", None]  # fmt: skip
+    assert all(q["dataset"] == "behavior_events" and q["payload"] for q in run.quarantine())
+    events = by_source_id(run.rows("behavior_events"))
+    track = row["spotify_track_uri"].removeprefix("spotify:track:")
+    assert len(events) == 4 and events[f"u1:2023-07-03T16:10:00Z:{track}:12000"]["feedback"] == "skip"
+    assert dict(run.total("datasets")) == {"behavior_events": 4, "songs": 3, "artists": 2, "user_profiles": 1}
+    # deterministic: a second run writes the same rows
+    for dataset in ("behavior_events", "songs", "artists", "user_profiles"):
+        assert runs[0].table(dataset).equals(runs[1].table(dataset)), dataset
+
+    d = shared_folder("spotify_basic_history_6users")
+    good = csv_dicts(SHARED / "spotify_basic_history_6users" / "plays.csv")[:2]
+    write_csv(d / "plays.csv", [*good, {**good[0], "end_time": "2021-13-40 25:61"}, {**good[0], "ms_played": "-5"},
+                                {**good[0], "track_name": ""}])  # fmt: skip
+    run = ingest_folder("spotify_basic_history_6users", d, tmp_path / "basic")
+    assert quarantined_by_row(run) == {4: "bad_type", 5: "out_of_range", 6: "missing_field"}
+    fields = [q["field"] for q in sorted(run.quarantine(), key=lambda q: q["row"])]
+    assert fields == ["end_time", "ms_played", "track_name"]
+    assert dict(run.total("datasets")) == {"behavior_events": 2, "songs": 2, "artists": 2, "user_profiles": 1}
+
+
+def test_bad_catalog_rows_are_quarantined(shared_folder: Callable[[str], Path], tmp_path: Path) -> None:
+    d = shared_folder("moodylyrics4q")
+    good = csv_dicts(SHARED / "moodylyrics4q" / "MoodyLyrics4Q.csv")[:2]
+    bad = [{"index": "ML9001", "artist": "Someone", "title": "Song", "mood": "bored"},
+           {"index": "ML9002", "artist": "", "title": "Song", "mood": "sad"}]  # fmt: skip
+    write_csv(d / "MoodyLyrics4Q.csv", [*good, *bad])
+    run = ingest_folder("moodylyrics4q", d, tmp_path / "moody")
+    assert quarantined_by_row(run) == {4: "bad_value", 5: "missing_field"}
+    assert {q["field"] for q in run.quarantine()} == {"mood", "artists"}
+
+    d = shared_folder("pitchfork_reviews_metadata")
+    root = SHARED / "pitchfork_reviews_metadata"
+    reviews = csv_dicts(root / "pitchfork_reviews.csv")[:2]
+    write_csv(d / "pitchfork_reviews.csv", [*reviews, {**reviews[0], "reviewid": "90001", "score": "great"},
+                                            {**reviews[0], "reviewid": "90002", "best_new_music": "yes"}])  # fmt: skip
+    ids = {r["reviewid"] for r in reviews}
+    for table, column in (("artists", "artist"), ("genres", "genre"), ("labels", "label"), ("years", "year")):
+        side = [r for r in csv_dicts(root / f"pitchfork_{table}.csv") if r["reviewid"] in ids]
+        extra = [{"reviewid": "99999", column: "orphan"}] if table == "labels" else []
+        extra += [{"reviewid": reviews[0]["reviewid"], column: "circa 1998"}] if table == "years" else []
+        write_csv(d / f"pitchfork_{table}.csv", side + extra)
+    run = ingest_folder("pitchfork_reviews_metadata", d, tmp_path / "pitchfork")
+    assert run.rows_in == 4 + 2  # the reviews, plus the orphan label row and the bad year row
+    assert {(Path(q["file"]).name, q["row"], q["reason"], q["field"]) for q in run.quarantine()} == {
+        ("pitchfork_reviews.csv", 4, "bad_type", "score"), ("pitchfork_reviews.csv", 5, "bad_type", "best_new_music"),
+        ("pitchfork_labels.csv", 4, "orphan_row", "reviewid"), ("pitchfork_years.csv", 4, "bad_type", "year")}  # fmt: skip
+    assert by_source_id(run.rows("albums"))[reviews[0]["reviewid"]]["year"] == 1998  # the bad year row is not joined
+
+
 # ----------------------------------------------------------------------------- parsers, without shared data
 
 
@@ -1044,3 +1280,19 @@ def test_wikitext_articles_parser(tmp_path: Path) -> None:
     arts = list(wikitext_articles(f))
     assert [(a[0], a[1], a[2]) for a in arts] == [(1, 2, None), (3, 7, "A"), (8, 10, "B")]
     assert arts[1][3] == [" ", " text @-@ a ", " = = S = = ", " "]
+
+
+@pytest.mark.parametrize(
+    ("skipped", "reason_end", "ms_played", "want"),
+    [
+        (True, "endplay", 51_440, ("skip", "skip")),  # Spotify's flag, whatever the length
+        (False, "trackdone", 163_448, ("play", "complete")),
+        (False, "fwdbtn", SKIP_MS - 1, ("skip", "skip")),  # a button press before 30 s
+        (None, "backbtn", 1_000, ("skip", "skip")),  # flag missing (older exports)
+        (False, "fwdbtn", SKIP_MS, ("play", "partial")),
+        (False, "logout", 5_000, ("play", "partial")),
+        (None, "trackdone", 0, ("play", "complete")),
+    ],
+)
+def test_play_feedback(skipped: bool | None, reason_end: str, ms_played: int, want: tuple[str, str]) -> None:
+    assert play_feedback(skipped, reason_end, ms_played) == want

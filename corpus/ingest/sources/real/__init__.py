@@ -12,17 +12,23 @@ from corpus.ingest.sources.real.deezer import (
 )
 from corpus.ingest.sources.real.grammy import GrammyAwardsAdapter
 from corpus.ingest.sources.real.lastfm import LastfmHetrec2011Adapter
+from corpus.ingest.sources.real.moodylyrics import MoodyLyrics4QAdapter
 from corpus.ingest.sources.real.msd import MsdSubsetCorgisAdapter
 from corpus.ingest.sources.real.muchin import MuChin1kAdapter
 from corpus.ingest.sources.real.musiccaps import MusicCapsAdapter
 from corpus.ingest.sources.real.netease import NeteaseHotCommentsAdapter, NeteasePlaylistsAdapter
 from corpus.ingest.sources.real.news import BbcNewsFulltextAdapter, ThucNewsTitlesAdapter
 from corpus.ingest.sources.real.nq_open import NQOpenMusicAdapter
+from corpus.ingest.sources.real.pitchfork import PitchforkReviewsAdapter
 from corpus.ingest.sources.real.rolling_stone import RollingStone500AlbumsAdapter
 from corpus.ingest.sources.real.spotify import (
     SpotifyMostStreamed2023Adapter,
     SpotifySongsTidyTuesdayAdapter,
     SpotifyTop2000Adapter,
+)
+from corpus.ingest.sources.real.spotify_history import (
+    SpotifyBasicHistory6UsersAdapter,
+    SpotifyExtendedHistoryAdapter,
 )
 from corpus.ingest.sources.real.text import WebCrawlSamplesAdapter, WikiText2RawAdapter
 from corpus.ingest.sources.real.trivia import (
@@ -62,4 +68,8 @@ ADAPTERS += [
     MuChin1kAdapter,
     NeteaseHotCommentsAdapter,
     NeteasePlaylistsAdapter,
+    SpotifyExtendedHistoryAdapter,
+    SpotifyBasicHistory6UsersAdapter,
+    MoodyLyrics4QAdapter,
+    PitchforkReviewsAdapter,
 ]
