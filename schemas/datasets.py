@@ -447,6 +447,28 @@ RM_SCORES = DatasetSchema(
     key="doc_id",
 )
 
+QUERY_POOL = DatasetSchema(
+    name="query_pool",
+    version="1.0.0",
+    purpose=(
+        "The user-query pool of query-to-item synthesis (`python -m corpus.queries pool`): situational requests "
+        "generated per song from its metadata (each with the facts it expresses) and real users' requests, with the "
+        "semantic cluster each belongs to. Candidate retrieval indexes each song under its queries' clusters."
+    ),
+    columns=(
+        Column("query_id", STR, "Stable id: hash of the song (or source row), language and text.", False),
+        Column("text", STR, "The query as a user would type it.", False),
+        Column("lang", STR, "`en` or `zh`.", False),
+        Column("kind", STR, "`generated` (from a song's facts) or `real` (a user's request in a dataset).", False),
+        Column("source", STR, "Where the query came from (`templates`, or the dataset's source name).", False),
+        Column("song_id", STR, "`songs.song_id` the query was generated from (null for real requests)."),
+        Column("facts", pa.map_(STR, STR), "The facts the text expresses (genre, decade, mood, activity, character, "
+               "artist), keys sorted.", False),
+        Column("cluster", I32, "Semantic cluster (k-means over the query embeddings).", False),
+    ),
+    key="query_id",
+)
+
 DEDUP_INDEX = DatasetSchema(
     name="dedup_index",
     version="1.0.0",
@@ -521,8 +543,8 @@ RAW_DATASETS: dict[str, DatasetSchema] = {
 DERIVED_DATASETS: dict[str, DatasetSchema] = {
     s.name: s
     for s in (
-        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, RM_SCORES, TRAINING_DOCUMENTS, TRAINING_SEQUENCES,
-        QUARANTINE, EXCLUSIONS, RUN_MANIFESTS,
+        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, RM_SCORES, QUERY_POOL, TRAINING_DOCUMENTS,
+        TRAINING_SEQUENCES, QUARANTINE, EXCLUSIONS, RUN_MANIFESTS,
     )  # fmt: skip
 }
 ALL_DATASETS: dict[str, DatasetSchema] = {**RAW_DATASETS, **DERIVED_DATASETS}
