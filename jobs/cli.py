@@ -48,7 +48,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=["datatrove", "spark", "inline"], help="execution engine")
     p.add_argument("--workers", type=int, help="local worker processes / Spark local cores")
     p.add_argument("--stages", help="comma-separated subset of sample,ingest,refine,dedup,rm_score,select,behavior,"
-                   "relations,knowledge,mix,shards (default: all enabled ones)")
+                   "relations,knowledge,mix,shards,uq2i (default: all enabled ones)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key (dotted; the value is read as YAML), e.g. --set rm_score.enabled=true "
                    "--set rm_score.reference=out/pretrain_demo/reference/ref/hf; repeatable")

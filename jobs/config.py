@@ -40,6 +40,7 @@ from jobs.stages.rm_score import RmScoreConfig
 from jobs.stages.sample import SampleStageConfig
 from jobs.stages.select import SelectConfig
 from jobs.stages.shards import ShardsConfig
+from jobs.stages.uq2i import Uq2iConfig
 
 __all__ = ["DEFAULT_CONFIG", "ConfigError", "ExecutorConfig", "IgnoredInput", "IngestConfig", "RayConfig", "RunConfig",
            "SampleStageConfig", "SlurmConfig", "SourceConfig", "SparkConfig", "StrictModel", "expand_path",
@@ -67,6 +68,7 @@ class RunConfig(StrictModel):
     knowledge: KnowledgeConfig = KnowledgeConfig()
     mix: MixConfig = MixConfig()
     shards: ShardsConfig = ShardsConfig()
+    uq2i: Uq2iConfig = Uq2iConfig()
 
 
 class ConfigError(UserError, ValueError):

@@ -469,6 +469,35 @@ QUERY_POOL = DatasetSchema(
     key="query_id",
 )
 
+UQ2I_SAMPLES = DatasetSchema(
+    name="uq2i_samples",
+    version="1.0.0",
+    purpose=(
+        "Synthesised user-query-to-item instruction samples (the `uq2i` stage, `corpus/uq2i`): a user's context and "
+        "situational request as the prompt, a ten-song list fitted to that user as the answer, with the query, its "
+        "cluster, the favorite it came from and the personalization scores. `split` says SFT or RL; the two user "
+        "sets are disjoint and the U2I evaluation users are in neither."
+    ),
+    columns=(
+        Column("sample_id", STR, "Stable id: hash of user, query and list.", False),
+        Column("user_id", STR, "`user_profiles.user_id` of the user.", False),
+        Column("source", STR, "Source of the user's behaviour events.", False),
+        Column("split", STR, "`sft` or `rl` (by a hash of the user id).", False),
+        Column("query_id", STR, "`query_pool.query_id` of the request.", False),
+        Column("query", STR, "The request text.", False),
+        Column("lang", STR, "Language of the request (`en` or `zh`).", False),
+        Column("cluster", I32, "The request's semantic cluster (candidates are the songs indexed under it).", False),
+        Column("seed_song_id", STR, "The user's favorite song whose query was chosen.", False),
+        Column("items", STRS, "`songs.song_id` of the answer, best first (no repeats, all in the catalog).", False),
+        Column("scores", pa.list_(F64), "Personalization score of each item, aligned with `items`.", False),
+        Column("candidates", I32, "Candidate songs the list was chosen from.", False),
+        Column("prompt", STR, "The user turn: profile, recent behaviour (as stage-3 sequences render them), request.",
+               False),
+        Column("answer", STR, "The assistant turn: numbered 'Title — Artists' lines.", False),
+    ),
+    key="sample_id",
+)
+
 DEDUP_INDEX = DatasetSchema(
     name="dedup_index",
     version="1.0.0",
@@ -543,7 +572,7 @@ RAW_DATASETS: dict[str, DatasetSchema] = {
 DERIVED_DATASETS: dict[str, DatasetSchema] = {
     s.name: s
     for s in (
-        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, RM_SCORES, QUERY_POOL, TRAINING_DOCUMENTS,
+        SCORED_DOCUMENTS, DEDUP_ATTRIBUTES, DEDUP_INDEX, RM_SCORES, QUERY_POOL, UQ2I_SAMPLES, TRAINING_DOCUMENTS,
         TRAINING_SEQUENCES, QUARANTINE, EXCLUSIONS, RUN_MANIFESTS,
     )  # fmt: skip
 }

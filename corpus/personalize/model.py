@@ -33,6 +33,8 @@ DEFAULT_FEEDBACK_WEIGHTS: dict[str, float] = {"play": 1.0, "like": 4.0, "add_to_
 class PersonalizerConfig:
     """How the personalization model is trained (`music-personalize train`, the uq2i stage)."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # unknown YAML keys are refused (read by pydantic only)
+
     algorithm: str = "als"
     """`als` (implicit ALS, confidence-weighted least squares) or `bpr` (Bayesian personalised ranking)."""
     factors: int = 64

@@ -34,6 +34,8 @@ from corpus.queries.generate import Query
 class ClusterConfig:
     """How the query pool is clustered."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # unknown YAML keys are refused (read by pydantic only)
+
     embedders: dict[str, str] = field(default_factory=lambda: {"en": "wordllama", "zh": "tfidf"})
     """Embedder per language: `wordllama` (static sentence embeddings shipped in the package) or `tfidf` (TF-IDF +
     SVD, no model); a language not listed uses `tfidf`."""

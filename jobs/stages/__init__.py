@@ -16,9 +16,10 @@ from jobs.stages.rm_score import RmScoreStage
 from jobs.stages.sample import SampleStage
 from jobs.stages.select import SelectStage
 from jobs.stages.shards import ShardsStage
+from jobs.stages.uq2i import Uq2iStage
 
 REGISTRY: tuple[type[Stage], ...] = (SampleStage, IngestStage, RefineStage, DedupStage, RmScoreStage, SelectStage,
-                                     BehaviorStage, RelationsStage, KnowledgeStage, MixStage, ShardsStage)  # fmt: skip
+                                     BehaviorStage, RelationsStage, KnowledgeStage, MixStage, ShardsStage, Uq2iStage)  # fmt: skip
 STAGES: tuple[str, ...] = tuple(s.name for s in REGISTRY)
 BY_NAME: dict[str, type[Stage]] = {s.name: s for s in REGISTRY}
 

@@ -44,7 +44,7 @@ def demo_run(tmp_path_factory):
 
 def test_demo_run_accounts_for_every_row(demo_run):
     out, report = demo_run
-    assert [r.stage for r in report.results] == [s for s in STAGES if s != "rm_score"]  # rm_score: off by default
+    assert [r.stage for r in report.results] == [s for s in STAGES if s not in ("rm_score", "uq2i")]  # off by default
     m = report.results[1].manifest
     assert m["rows_in"] == m["rows_out"] + sum(m["dropped"].values()) + sum(m["quarantined"].values())
     sample = report.results[0].manifest

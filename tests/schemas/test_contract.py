@@ -23,7 +23,7 @@ from schemas.spec import META_NAME, META_VERSION
 EXPECTED = {
     "documents", "artists", "songs", "albums", "chart_entries", "awards", "comments", "playlists",
     "item_relations", "user_profiles", "behavior_events", "qa_items", "conversations", "scored_documents",
-    "dedup_attributes", "dedup_index", "rm_scores", "query_pool",
+    "dedup_attributes", "dedup_index", "rm_scores", "query_pool", "uq2i_samples",
     "training_documents", "training_sequences", "quarantine", "exclusions", "run_manifests",
 }
 
