@@ -17,16 +17,17 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
             $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
             $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
-.PHONY: corpus pretrain reference eval test bench ablate lint check-python check-java venv clean spark-package help
+.PHONY: corpus pretrain reference sft eval test bench ablate lint check-python check-java venv clean spark-package help
 
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
 	@echo "make pretrain  after make corpus: the CPU demo of continued pretraining (tiny Qwen3-shaped model: general base -> HF export -> import -> curriculum stages 1-3; OUT=)"
 	@echo "make reference  after make pretrain: the reference model for token weighting (stage-1 data from the demo base; configs/pretrain/reference.yaml)"
+	@echo "make sft      after make pretrain: query-to-item SFT demo (uq2i stage: query pool, clusters, personalization model, synthesized lists; then SFT from the last curriculum checkpoint, loss on answers only; out/sft_demo/)"
 	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (music/general knowledge and Q2I via lm-evaluation-harness, MusicSimpleQA, U2I perplexity on held-out users, recommendation lists vs baselines); report in out/eval/ (OUT=, BASELINE=results.json, EVAL_ARGS=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
-	@echo "make ablate   the token-weighting ablation (noisy real music text; report in bench_out/ablate_weighting/)"
+	@echo "make ablate   the token-weighting ablation (the real-data corpus through select, noise injected; report in bench_out/ablate_weighting/)"
 	@echo "make lint     ruff over the code"
 
 check-python:
@@ -62,6 +63,11 @@ reference: $(STAMP)
 	@test -f out/pretrain_demo/base/base/hf/config.json || { echo "make reference: run make corpus and make pretrain first (it starts from the demo's base model)" >&2; exit 2; }
 	$(PY) -m pretrain.train --config configs/pretrain/reference.yaml
 
+sft: $(STAMP)
+	@test -f out/pretrain_demo/cpt/stage3/hf/config.json || { echo "make sft: run make corpus and make pretrain first (it starts from the demo's last curriculum checkpoint)" >&2; exit 2; }
+	$(VENV)/bin/music-corpus run --stages uq2i --set uq2i.enabled=true --quiet
+	$(PY) -m pretrain.sft
+
 eval: $(STAMP)
 	@test -n "$(MODEL)" || { echo "usage: make eval MODEL=DIR [BASELINE=OTHER/results.json] [EVAL_ARGS='mc_limit=50 device=cuda']" >&2; exit 2; }
 	$(PY) -m eval.run --model $(MODEL) $(if $(OUT),--out $(OUT)) $(if $(BASELINE),--baseline $(BASELINE)) $(EVAL_ARGS)
@@ -72,9 +78,12 @@ test: $(STAMP) check-java
 bench: $(STAMP) check-java
 	$(PY) -m benchmarks.run_all
 
-# issue 15's ablation: token-weighting criteria and RM document selection on noisy real music text (CPU, ~10 min)
+# issue 15's ablation: token-weighting criteria and RM document selection on noisy real music text: the real-data
+# corpus through select first (a no-op when done; ABLATE_CORPUS=out_shared), then the runs (CPU, ~30 min)
+ABLATE_CORPUS ?= out_shared
 ablate: $(STAMP)
-	$(PY) -m benchmarks.ablate_weighting
+	$(VENV)/bin/music-corpus run --config configs/shared_data.yaml --out $(ABLATE_CORPUS) --stages ingest,refine,dedup,select --quiet
+	$(PY) -m benchmarks.ablate_weighting --corpus $(ABLATE_CORPUS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check schemas corpus jobs tokenizer pretrain eval benchmarks tests

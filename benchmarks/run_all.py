@@ -22,6 +22,7 @@ from benchmarks import (
     relations_bench,
     shard_bench,
     train_bench,
+    uq2i_bench,
     weighting_bench,
 )
 
@@ -42,6 +43,7 @@ def main() -> None:
     report.update(shard_bench.main([]))  # Qwen3 shards vs raw encode_batch and datatrove, >= 100 MB
     report.update(train_bench.main([]))  # CPU training tokens/s of the demo model vs a plain HF + PyTorch step
     report.update(weighting_bench.main([]))  # token weighting: online / offline step-time overhead, scoring pass
+    report.update(uq2i_bench.main([]))  # query-to-item synthesis: users/s per core, projection to 10M users
     out = ROOT / "bench_out"
     out.mkdir(exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2))
