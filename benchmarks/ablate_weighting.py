@@ -1,10 +1,14 @@
 """Ablation of reference-model token weighting (issue 15): what each criterion buys on noisy in-domain data.
 
-    python -m benchmarks.ablate_weighting [--steps 30] [--seeds 0 1 2] [--noise 0.3]     # or: make ablate
+    python -m benchmarks.ablate_weighting [--corpus out_shared] [--steps 30] [--seeds 0 1 2] [--noise 0.3]
+    make ablate      # runs the real-data corpus (configs/shared_data.yaml) through select first, then this
 
-Data (real, from ../shared/data): English music text -- BBC entertainment music stories and MusicCaps captions
-grouped five to a document -- split by a hash into a clean reference subset (15%), a clean held-out set (15%)
-and the training set (70%). A known share of the training documents (`--noise`, default 30%) is replaced by
+Data (real, from ../shared/data): with `--corpus OUT`, the English documents that a real-data corpus run's select
+stage kept with a domain score of at least 0.8 (`OUT/select/training_documents`: BBC music stories, music web
+pages, Wikipedia music articles, MusicCaps captions, ...), i.e. the in-domain corpus the training would see;
+without it, BBC entertainment music stories and MusicCaps captions grouped five to a document, read directly.
+Either is split by a hash into a clean reference subset (15%), a clean held-out set (15%) and the training set
+(70%). A known share of the training documents (`--noise`, default 30%) is replaced by
 noise made from them, one of five kinds in turn: random words from the corpus vocabulary, repeated boilerplate,
 the document's own words shuffled, wrong-language text (THUCNews Chinese headlines), and the document with its
 words replaced by leaked PII placeholders. General text for forgetting: WikiText-2 (test articles).
@@ -44,6 +48,8 @@ NOISE_KINDS = ("random_words", "boilerplate", "shuffled", "wrong_language", "pla
 VARIANTS = ("none", "rho1", "loss_ratio", "inverse_ref", "select")
 BOILERPLATE = ("Click here to subscribe to our newsletter. All rights reserved. Terms of use | Privacy policy | "
                "Cookie settings. Share this on Facebook Twitter Email. ")
+EVAL_ONLY = ("c4_en_validation_2k", "openwebtext_1000")
+"""web_crawl_samples collections that are evaluation text only (never trained on)."""
 PLACEHOLDERS = ("<PERSON>", "<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<LOCATION>", "<URL>")
 
 
@@ -60,6 +66,32 @@ def music_documents(shared: Path) -> list[str]:
     with (shared / "musiccaps" / "musiccaps-public.csv").open(encoding="utf-8", newline="") as f:
         caps = [r["caption"].strip() for r in csv.DictReader(f) if r["caption"].strip()]
     docs += [" ".join(caps[i : i + 5]) for i in range(0, len(caps), 5)]
+    return docs
+
+
+def corpus_documents(out: Path, min_domain: float = 0.8, min_chars: int = 200) -> list[str]:
+    """English documents a corpus run's select stage kept, with domain score >= `min_domain` (longest first
+    within equal hash order is not needed: file order, which is deterministic)."""
+    import pyarrow.dataset as pads
+
+    folder = out / "select" / "training_documents"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: run the corpus through select first (make ablate does: music-corpus run "
+                                "--config configs/shared_data.yaml --stages ingest,refine,dedup,select)")
+    # the evaluation-only web text (C4 validation, OpenWebText) is never trained on, whatever the corpus holds
+    docs_in = pads.dataset(out / "ingest" / "documents", format="parquet").to_table(
+        columns=["doc_id", "metadata"], filter=pads.field("source") == "web_crawl_samples").to_pylist()
+    eval_only = {r["doc_id"] for r in docs_in if json.loads(r["metadata"] or "{}").get("collection") in EVAL_ONLY}
+    rows = pads.dataset(folder, format="parquet").to_table(columns=["doc_id", "text", "metadata"]).to_pylist()
+    docs = []
+    for r in rows:
+        meta = json.loads(r["metadata"])
+        if meta.get("dataset") == "documents" and meta.get("lang") == "en" and meta["domain_score"] >= min_domain \
+                and len(r["text"]) >= min_chars and r["doc_id"] not in eval_only:
+            docs.append(r["text"].strip())
+    if len(docs) < 300:
+        raise ValueError(f"{folder}: only {len(docs)} English documents with domain score >= {min_domain}; "
+                         "the ablation needs at least 300")
     return docs
 
 
@@ -86,11 +118,11 @@ def make_noise(text: str, kind: str, rng: random.Random, vocab: list[str], zh: l
     return " ".join(rng.choice(PLACEHOLDERS) if i % 2 else w for i, w in enumerate(words))  # placeholders
 
 
-def build_data(shared: Path, noise_share: float) -> dict:
+def build_data(shared: Path, noise_share: float, corpus: Path | None = None) -> dict:
     from pretrain.demo import wikitext_articles, write_text_shards
     from tokenizer.load import train_bpe
 
-    docs = music_documents(shared)
+    docs = corpus_documents(corpus) if corpus else music_documents(shared)
     ref, held, train = [], [], []
     for d in docs:
         u = _h(d[:200])
@@ -105,9 +137,8 @@ def build_data(shared: Path, noise_share: float) -> dict:
         train[i] = make_noise(train[i], kind, rng, vocab, zh)
         kinds[i] = kind
     wiki_valid, wiki_test = wikitext_articles("valid", shared), wikitext_articles("test", shared)
-    tok = OUT / "tokenizer"
-    if not (tok / "tokenizer.json").is_file():
-        train_bpe([*ref, *held, *[t for t, _ in wiki_valid]], vocab_size=8000).save(tok)
+    tok = OUT / "tokenizer"  # retrained every run (seconds): a cached one could come from other documents
+    train_bpe([*ref, *held, *[t for t, _ in wiki_valid]], vocab_size=8000).save(tok)
     as_docs = lambda texts: [(t, []) for t in texts]  # noqa: E731
     shards = {
         "ref": write_text_shards(OUT / "ref_shards", tok, {1: {"train": as_docs(ref), "valid": as_docs(held[:20]),
@@ -180,13 +211,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--noise", type=float, default=0.3)
+    ap.add_argument("--corpus", type=Path, help="a real-data corpus run's output folder (its select stage's documents)")
     args = ap.parse_args(argv)
     from jobs.settings import shared_data_dir
     from pretrain.demo import write_text_shards
     from pretrain.score import mean_losses
 
     OUT.mkdir(parents=True, exist_ok=True)
-    data = build_data(shared_data_dir(), args.noise)
+    data = build_data(shared_data_dir(), args.noise, args.corpus)
     ref = train_tiny("reference", data["shards"]["ref"], args.steps, 0, export=True)["hf"]
     base = train_tiny("base", data["shards"]["base"], args.steps, 0, export=True)["hf"]
     held = [(t, []) for t in data["held"]]
@@ -232,7 +264,7 @@ def main(argv: list[str] | None = None) -> dict:
         summary[v] = {k: {"mean": statistics.mean(r[k] for r in rows),
                           "spread": (max(r[k] for r in rows) - min(r[k] for r in rows)) / 2}
                       for k in rows[0] if k != "seed"}  # fmt: skip
-    out = {"config": vars(args), "documents": {"train": len(train_docs), "noisy": len(data["noisy"]),
+    out = {"config": {**vars(args), "corpus": str(args.corpus) if args.corpus else None}, "documents": {"train": len(train_docs), "noisy": len(data["noisy"]),
                                                "reference": len(data["ref"]), "held_out": len(held)},
            "selection": {"kept": len(kept), "noise_dropped": dropped_noise, "clean_dropped": dropped_clean},
            "runs": results, "summary": summary}  # fmt: skip
@@ -249,7 +281,9 @@ def write_report(out: dict) -> None:
 
     s = out["summary"]
     cols = [c for c in ("clean_loss", "general_loss", "u2i_ppl", "weight_share", "token_share") if c in s["none"]]
-    lines = ["# Token-weighting ablation", "",
+    src = (f"the English documents with domain score >= 0.8 that the real-data corpus run `{out['config']['corpus']}` "
+           "selected" if out["config"].get("corpus") else "BBC music stories and MusicCaps captions (read directly)")
+    lines = ["# Token-weighting ablation", "", f"Documents: {src}.", "",
              f"{out['documents']['train']} training documents, {out['documents']['noisy']} of them replaced by noise "
              f"({', '.join(NOISE_KINDS)}); reference model on {out['documents']['reference']} clean documents; "
              f"{out['documents']['held_out']} clean held-out documents. Seeds {out['config']['seeds']}, "
