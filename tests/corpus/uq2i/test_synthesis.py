@@ -111,3 +111,27 @@ def test_uq2i_stage_on_the_demo(tmp_path):
     assert (out / "uq2i" / "_queries_report.md").read_text().startswith("# Query clusters")
     rerun = run_corpus(cfg, stages=("uq2i",), engine=LocalEngine(progress=False))
     assert rerun.results[0].status == "skipped"
+
+
+@pytest.mark.slow
+def test_spark_and_datatrove_write_the_same_samples(tmp_path, spark):
+    """The stage's tasks on Spark executors and on datatrove worker processes give byte-identical samples."""
+    import shutil
+
+    from jobs.config import load_config
+    from jobs.engines import DatatroveEngine, LocalEngine, SparkEngine
+    from jobs.run import run_corpus
+    from jobs.stage import run_stage
+    from jobs.stages.uq2i import Uq2iStage
+
+    out = tmp_path / "out"
+    cfg = load_config(None, {"out": str(out), "sample.preset": "tiny", "uq2i.enabled": True, "uq2i.buckets": 3})
+    run_corpus(cfg, stages=("sample", "ingest", "behavior"), engine=LocalEngine(progress=False))
+    parts = {}
+    for name, engine in (("spark", SparkEngine(spark)), ("dt", DatatroveEngine(workers=2, progress=False))):
+        dst = tmp_path / name
+        res = run_stage(Uq2iStage.from_run(cfg, out), dst, engine)
+        assert res.manifest["rows_in"] == res.manifest["rows_out"] + sum(res.manifest["dropped"].values())
+        parts[name] = {p.name: p.read_bytes() for p in sorted((dst / "uq2i" / "uq2i_samples").glob("part-*.parquet"))}
+        shutil.rmtree(dst / "uq2i" / "_tasks", ignore_errors=True)
+    assert parts["spark"] == parts["dt"] and len(parts["dt"]) == 3
