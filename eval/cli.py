@@ -4,6 +4,7 @@
     music-eval grade IN.jsonl --out OUT.jsonl
     music-eval grader-agreement
     music-eval match ANSWERS.jsonl --catalog CATALOG.jsonl --out OUT.jsonl
+    music-eval rewards IN.jsonl --catalog CATALOG.jsonl --out OUT.jsonl [--list-size 10]
 
 `grade` reads one JSON object per line with `question`, `gold`, `response` and optional `aliases`,
 `answer_type` (person, work, year, number, place), `tolerance` and `lang`, and writes each line back with
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("input", type=Path, help="JSONL; each line has `line`, one line of a model's answer")
     p.add_argument("--catalog", type=Path, required=True, help="JSONL: song_id, title, artists, optional aliases")
     p.add_argument("--out", type=Path, required=True)
+    p = sub.add_parser("rewards", help="rule rewards of recommendation answers (format, factuality, diversity, "
+                                       "de-duplication) and the facts behind them")
+    p.add_argument("input", type=Path, help="JSONL; each line has `output` (the full answer text) and "
+                                            "`user_recent_positive` (a list of song ids)")
+    p.add_argument("--catalog", type=Path, required=True, help="JSONL: song_id, title, artists, optional aliases")
+    p.add_argument("--out", type=Path, required=True, help="the input lines with items, facts and rewards added")
+    p.add_argument("--list-size", type=int, default=10, help="items a well-formed answer has (default 10)")
     p = sub.add_parser("baselines", help="recommendation baselines (popularity, item-kNN, BM25, random) on CPCD "
                                          "dev-val and, with --corpus, the corpus run's held-out users")
     p.add_argument("--corpus", type=Path, help="a corpus run's output folder (behavior/, relations/, ingest/)")
@@ -117,6 +125,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"music-eval match: {e}", file=sys.stderr)
             return 2
         print(f"matched {res['matched']} of {res['lines']} lines to the catalog -> {args.out}")
+    elif args.command == "rewards":
+        from eval.rewards import RewardConfig, rewards_file
+
+        try:
+            res = rewards_file(args.input, args.catalog, args.out, RewardConfig(list_size=args.list_size))
+        except (OSError, ValueError) as e:
+            print(f"music-eval rewards: {e}", file=sys.stderr)
+            return 2
+        print(f"{res['n']} answers -> {args.out}: format ok {res['format_ok']:.3f}, factuality {res['r_factuality']:.3f}, "
+              f"diversity {res['r_diversity']:.3f}, de-duplication {res['r_dedup']:.3f}, "
+              f"mean rule reward {res['rule_reward']:.3f}")
     elif args.command == "baselines":
         return _baselines(args.corpus, args.lists, args.out)
     else:
