@@ -17,13 +17,14 @@ RUN_ARGS := $(if $(CONFIG),--config $(CONFIG)) $(if $(INPUT),--input $(INPUT)) $
             $(if $(ENGINE),--engine $(ENGINE)) $(if $(WORKERS),--workers $(WORKERS)) \
             $(if $(ALLOW_UNKNOWN),--allow-unknown-inputs)
 
-.PHONY: corpus pretrain reference sft eval test bench ablate lint check-python check-java venv clean spark-package help
+.PHONY: corpus pretrain reference sft rl eval test bench ablate lint check-python check-java venv clean spark-package help
 
 help:
 	@echo "make corpus   run the corpus stages sample, ingest, refine, dedup, select, behavior, relations, knowledge, mix, shards (demo by default; CONFIG=, INPUT=, OUT=, ENGINE=, WORKERS=, ALLOW_UNKNOWN=1)"
 	@echo "make pretrain  after make corpus: the CPU demo of continued pretraining (tiny Qwen3-shaped model: general base -> HF export -> import -> curriculum stages 1-3; OUT=)"
 	@echo "make reference  after make pretrain: the reference model for token weighting (stage-1 data from the demo base; configs/pretrain/reference.yaml)"
 	@echo "make sft      after make pretrain: query-to-item SFT demo (uq2i stage: query pool, clusters, personalization model, synthesized lists; then SFT from the last curriculum checkpoint, loss on answers only; out/sft_demo/)"
+	@echo "make rl       after make sft: GRPO on TRL with the hybrid reward from the SFT checkpoint, three seeds (out/rl_demo/report.json)"
 	@echo "make eval MODEL=DIR  the music evaluation suite on a Hugging Face checkpoint (music/general knowledge and Q2I via lm-evaluation-harness, MusicSimpleQA, U2I perplexity on held-out users, recommendation lists vs baselines); report in out/eval/ (OUT=, BASELINE=results.json, EVAL_ARGS=)"
 	@echo "make test     run the test suite (PYTEST_ARGS='-m \"not slow\"' for the fast subset)"
 	@echo "make bench    run the benchmarks (prints figures; writes bench_out/)"
@@ -67,6 +68,10 @@ sft: $(STAMP)
 	@test -f out/pretrain_demo/cpt/stage3/hf/config.json || { echo "make sft: run make corpus and make pretrain first (it starts from the demo's last curriculum checkpoint)" >&2; exit 2; }
 	$(VENV)/bin/music-corpus run --stages uq2i --set uq2i.enabled=true --quiet
 	$(PY) -m pretrain.sft
+
+rl: $(STAMP)
+	@test -f out/sft_demo/sft/sft/hf/config.json || { echo "make rl: run make sft first (GRPO starts from the SFT checkpoint)" >&2; exit 2; }
+	$(PY) -m pretrain.grpo
 
 eval: $(STAMP)
 	@test -n "$(MODEL)" || { echo "usage: make eval MODEL=DIR [BASELINE=OTHER/results.json] [EVAL_ARGS='mc_limit=50 device=cuda']" >&2; exit 2; }

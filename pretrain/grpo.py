@@ -1,0 +1,183 @@
+"""GRPO with the hybrid reward on TRL (the Hugging Face engine; `eval/rewards.py` holds the rewards themselves).
+
+    python -m pretrain.grpo [--out out] [--steps 20] [--seeds 0 1 2]       # or: make rl (after make sft)
+
+Data: the `rl` split of the uq2i samples (users disjoint from SFT by construction), minus any sample whose query
+text also appears in the SFT split, so no RL user or query was seen in SFT. Each prompt is the chat up to the
+answer (`pretrain.sft.generation_prompt`), with the user's recent positive songs for the de-duplication reward.
+
+Reward (`HybridReward`, TRL's reward-function signature): R = R_rel x lambda_pers x R_pers + rule rewards, with
+- R_rel: the relevance gate. Until the trained judge lands, the gate is the query's semantic cluster: 1 when at
+  least half of the answer's catalog items are indexed under the request's cluster (the songs the synthesis drew
+  the SFT lists from), else 0;
+- R_pers: the uq2i stage's personalization model's mean score of the answer's catalog items for the user, clipped
+  to [0, 1] (ALS scores are predicted preferences; an unmatched line counts 0);
+- the rule rewards of `eval.rewards.answer_facts` (format, factuality, diversity, de-duplication).
+
+GRPO as the seeds define it (`grpo_args`): group size 8, advantage = reward minus the group's mean (no
+standard-deviation scaling: TRL's `scale_rewards="none"`), clipped importance ratio (epsilon 0.2), KL to the
+reference policy (beta 0.04), the original GRPO loss normalisation (`loss_type="grpo"`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.rewards import RewardConfig, answer_facts, hybrid_reward
+
+
+def rl_prompts(samples: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], template_dir: str | Path,
+               recent: int = 50) -> list[dict[str, Any]]:  # fmt: skip
+    """RL records from uq2i sample rows: `rl` users only, and no query that an SFT sample used."""
+    from pretrain.sft import generation_prompt
+
+    sft_queries = {s["query"] for s in samples if s["split"] == "sft"}
+    positive: dict[str, list[str]] = {}
+    for e in sorted(events, key=lambda e: (e["user_id"], e["ts"], e["event_id"])):
+        if e["item_type"] == "song" and e["feedback"] in ("play", "like", "add_to_playlist", "share"):
+            positive.setdefault(e["user_id"], []).append(e["item_id"])
+    out = []
+    for s in sorted(samples, key=lambda s: s["sample_id"]):
+        if s["split"] != "rl" or s["query"] in sft_queries:
+            continue
+        hist = list(dict.fromkeys(reversed(positive.get(s["user_id"], []))))[:recent]
+        out.append({"prompt": generation_prompt(s["prompt"], template_dir), "user_id": s["user_id"],
+                    "query": s["query"], "cluster": int(s["cluster"]), "recent_positive": hist,
+                    "sample_id": s["sample_id"]})  # fmt: skip
+    return out
+
+
+class HybridReward:
+    """TRL reward function: `reward(prompts, completions, **columns) -> list[float]`, the dataset's `user_id`,
+    `cluster` and `recent_positive` columns passed as keyword lists. `last` keeps the components of the last call
+    (for logging and reports)."""
+
+    __name__ = "hybrid"  # TRL names the logged reward after the function
+
+    def __init__(self, matcher: Any, personalizer: Any, cluster_songs: Mapping[int, set[str]],
+                 cfg: RewardConfig | None = None):
+        self.matcher, self.personalizer, self.cluster_songs = matcher, personalizer, cluster_songs
+        self.cfg = cfg or RewardConfig()
+        self.last: list[dict[str, float]] = []
+
+    def components(self, completion: str, user_id: str, cluster: int, recent: Sequence[str]) -> dict[str, float]:
+        from corpus.personalize.model import Context
+
+        facts = answer_facts(completion, self.matcher, recent, self.cfg)
+        ids = [it.song_id for it in facts.items if it.song_id]
+        in_cluster = sum(1 for i in ids if i in self.cluster_songs.get(int(cluster), ()))
+        rel = 1.0 if ids and in_cluster >= len(ids) / 2 else 0.0
+        scores = self.personalizer.score(Context(user_id), ids) if ids else np.array([])
+        pers = float(np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0).sum() / max(facts.n_items, 1))
+        return {"reward": hybrid_reward(facts, rel, pers, self.cfg), "relevance": rel, "personalization": pers,
+                **{k: float(v) for k, v in facts.rewards.items()}}  # fmt: skip
+
+    def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
+        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
+        self.last = [self.components(t, u, c, r) for t, u, c, r in
+                     zip(texts, kw["user_id"], kw["cluster"], kw["recent_positive"], strict=True)]  # fmt: skip
+        return [x["reward"] for x in self.last]
+
+
+def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
+    """TRL's `GRPOConfig` as the seeds define GRPO (see the module docstring); CPU, fp32, no reporting."""
+    from trl import GRPOConfig
+
+    base = {"num_generations": 8, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1,
+            "max_completion_length": 160, "learning_rate": 1e-5, "beta": 0.04, "epsilon": 0.2,
+            "scale_rewards": "none", "loss_type": "grpo", "temperature": 1.0, "max_steps": steps,
+            "use_cpu": True, "bf16": False, "report_to": [], "logging_steps": 1, "save_strategy": "no",
+            "seed": seed, "output_dir": str(out)}  # fmt: skip
+    base.update(kw)
+    return GRPOConfig(**base)
+
+
+def mean_reward(model_dir: str | Path, records: Sequence[Mapping[str, Any]], reward: HybridReward,
+                max_new_tokens: int = 160, batch_size: int = 8) -> dict[str, float]:  # fmt: skip
+    """Greedy answers of a checkpoint to the records' prompts: mean reward and mean of each component."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    rows: list[dict[str, float]] = []
+    for i in range(0, len(records), batch_size):
+        batch = records[i : i + batch_size]
+        enc = tok([r["prompt"] for r in batch], return_tensors="pt", padding=True)
+        with torch.no_grad():
+            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+        for r, row in zip(batch, gen[:, enc["input_ids"].shape[1]:], strict=True):
+            text = tok.decode(row, skip_special_tokens=True).split("<|im_end|>")[0]
+            rows.append(reward.components(text, r["user_id"], r["cluster"], r["recent_positive"]))
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} | {"n": len(rows)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pretrain.grpo", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default="out", help="the corpus run's output folder (uq2i/, sft_demo/)")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--eval-prompts", type=int, default=16, help="held-out RL prompts for the before/after reward")
+    args = p.parse_args(argv)
+    import pyarrow.dataset as pads
+    from datasets import Dataset
+    from trl import GRPOTrainer
+
+    from corpus.personalize.model import Personalizer
+    from eval.recommend.match import CatalogMatcher, CatalogSong
+    from jobs.catalog import read_catalog_items
+    from jobs.outputs import part_files
+
+    out = Path(args.out).resolve()
+    sft = out / "sft_demo" / "sft" / "sft" / "hf"
+    if not (sft / "config.json").is_file():
+        raise SystemExit(f"error: {sft} is missing; run `make sft` first")
+    samples = pads.dataset(part_files(out / "uq2i" / "uq2i_samples"), format="parquet").to_table().to_pylist()
+    events = pads.dataset(part_files(out / "behavior" / "_sessions"), format="parquet").to_table().to_pylist()
+    records = rl_prompts(samples, events, out / "shards" / "tokenizer")
+    held, train = records[: args.eval_prompts], records[args.eval_prompts:]
+    songs = {k: v for k, v in read_catalog_items(out / "ingest").items() if v["item_type"] == "song"}
+    matcher = CatalogMatcher(CatalogSong(k, v["title"], tuple(v["artists"])) for k, v in songs.items() if v["title"])
+    pool = pads.dataset(part_files(out / "uq2i" / "query_pool"), format="parquet").to_table(
+        columns=["song_id", "cluster"]).to_pylist()
+    clusters: dict[int, set[str]] = {}
+    for r in pool:
+        if r["song_id"]:
+            clusters.setdefault(int(r["cluster"]), set()).add(r["song_id"])
+    reward = HybridReward(matcher, Personalizer.load(out / "uq2i" / "_personalizer"), clusters)
+    runs = out / "rl_demo"
+    report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)},
+                              "before": mean_reward(sft, held, reward), "seeds": {}}  # fmt: skip
+    print(f"[grpo] {len(train)} RL prompts, {len(held)} held out; SFT start: {json.dumps(report['before'])}")
+    for seed in args.seeds:
+        ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive")} for r in train])
+        trainer = GRPOTrainer(model=str(sft), reward_funcs=[reward], args=grpo_args(runs / f"seed{seed}", args.steps, seed),
+                              train_dataset=ds)  # fmt: skip
+        trainer.train()
+        final = runs / f"seed{seed}" / "hf"
+        trainer.save_model(str(final))
+        trainer.processing_class.save_pretrained(str(final))
+        train_rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
+        report["seeds"][seed] = {"after": mean_reward(final, held, reward), "train_reward_first": train_rewards[0],
+                                 "train_reward_last": train_rewards[-1]}  # fmt: skip
+        print(f"[grpo] seed {seed}: {json.dumps(report['seeds'][seed])}")
+    after = [s["after"]["reward"] for s in report["seeds"].values()]
+    report["after_mean"], report["after_spread"] = float(np.mean(after)), float((max(after) - min(after)) / 2)
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"[grpo] held-out mean hybrid reward: SFT {report['before']['reward']:.4f} -> GRPO "
+          f"{report['after_mean']:.4f} ± {report['after_spread']:.4f} over seeds {args.seeds}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
