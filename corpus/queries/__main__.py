@@ -31,11 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-cluster", type=int, default=d.queries_per_cluster)
     ap.add_argument("--per-song", type=int, default=3, help="generated queries per song")
     ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--generator", help="a local Hugging Face model directory that writes one more query per song")
     args = ap.parse_args(argv)
     cfg = ClusterConfig(embedders={"en": args.embedder_en, "zh": args.embedder_zh}, n_clusters=args.clusters, queries_per_cluster=args.per_cluster,
                         seed=args.seed)  # fmt: skip
     print(f"[queries] config: {json.dumps(asdict(cfg), sort_keys=True)}", file=sys.stderr)
-    queries, labels, rep = build_pool(args.ingest, cfg, args.per_song)
+    queries, labels, rep = build_pool(args.ingest, cfg, args.per_song, args.generator)
     write_pool(queries, labels, rep, args.out)
     coh = rep["coherence"]
     print(f"[queries] {len(queries):,} queries ({rep['real']:,} real) in {rep['clusters']:,} clusters -> {args.out}; "

@@ -41,6 +41,8 @@ TEMPLATES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] 
      ("和{artist}风格相似的歌", "类似{artist}的音乐")),
     (("character", "mood"), ("{character_en} {mood_adj} music",), ("{mood_zh}的{character_zh}音乐",)),
     (("character", "activity"), ("{character_en} songs for {activity_en}",), ("适合{activity_zh}的{character_zh}歌曲",)),
+    (("tag",), ("some {tag} songs", "music tagged {tag}"), ("来点{tag}的歌", "推荐一些{tag}歌曲", "{tag}歌单推荐")),
+    (("tag", "artist"), ("{tag} songs like {artist}",), ("类似{artist}的{tag}歌曲",)),
 )
 
 MOOD_WORDS = {
@@ -112,6 +114,15 @@ def song_facts(row: Mapping[str, Any]) -> dict[str, str]:
     artists = row.get("artists") or []
     if artists and artists[0] and artists[0].strip():
         facts["artist"] = artists[0].strip()
+    tags = row.get("_tags") or []
+    if tags and tags[0].strip():
+        facts["tag"] = tags[0].strip()
+    if "mood" not in facts and row.get("metadata"):
+        import json
+
+        mood = (json.loads(row["metadata"]) or {}).get("mood")
+        if isinstance(mood, str) and mood.lower() in MOODS:
+            facts["mood"] = mood.lower()
     return facts
 
 
@@ -162,3 +173,41 @@ def generate_pool(songs: Iterable[Mapping[str, Any]], per_song: int = 3, zh_sour
     """`generate_queries` over every song, in input order."""
     for row in songs:
         yield from generate_queries(row, per_song, ("zh",) if row.get("source") in zh_sources else ("en", "zh"))
+
+
+class ModelGenerator:
+    """The optional generator hook: a local Hugging Face causal LM directory (a model our runs trained, or an
+    imported one; nothing is downloaded) writes one query per song from the song's facts, greedily. Each query
+    records the facts the prompt gave it (kind `generated`, source `model:<directory name>`)."""
+
+    PROMPT = ("Write one short request a listener could type to a music assistant to find songs like this one.\n"
+              "Song facts: {facts}\nRequest:")
+
+    def __init__(self, model_dir: str, max_new_tokens: int = 24, batch_size: int = 16):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tok = AutoTokenizer.from_pretrained(model_dir)
+        self.tok.padding_side = "left"
+        if self.tok.pad_token is None:
+            self.tok.pad_token = self.tok.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+        self.source = f"model:{str(model_dir).rstrip('/').split('/')[-1]}"
+        self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
+
+    def __call__(self, songs: Iterable[Mapping[str, Any]]) -> Iterator[Query]:
+        import torch
+
+        rows = [(r["song_id"], f) for r in songs if (f := {k: v for k, v in song_facts(r).items() if k != "artist"})]
+        for i in range(0, len(rows), self.batch_size):
+            batch = rows[i : i + self.batch_size]
+            prompts = [self.PROMPT.format(facts="; ".join(f"{k}: {v}" for k, v in sorted(f.items()))) for _, f in batch]
+            enc = self.tok(prompts, return_tensors="pt", padding=True)
+            with torch.no_grad():
+                gen = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                          pad_token_id=self.tok.pad_token_id)  # fmt: skip
+            for (sid, facts), row in zip(batch, gen[:, enc["input_ids"].shape[1]:], strict=True):
+                text = " ".join(self.tok.decode(row, skip_special_tokens=True).split("\n")[0].split())[:200]
+                if text:
+                    lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
+                    qid = hashlib.blake2b(f"{sid}\x00{self.source}\x00{text}".encode(), digest_size=8).hexdigest()
+                    yield Query(qid, text, lang, "generated", self.source, sid, facts)

@@ -1,7 +1,8 @@
 """The query pool: generated queries for every ingested song plus real users' requests, clustered, written as the
 `query_pool` dataset with its cluster report.
 
-Real requests come from the ingest outputs: Deezer's intent requests (their annotated descriptors become facts:
+Songs get their playlists' tags as a fact (`playlist_tags`). Real requests come from the ingest outputs: Deezer's
+intent requests (their annotated descriptors become facts:
 Genre -> genre, Decade -> decade, Mood -> mood_tag, ListeningContext -> activity_tag), Reddit music requests
 (MusicRecoNER) and the first user turn of CPCD's *train* conversations (CPCD val/test are evaluation sets and are
 never read here).
@@ -37,6 +38,21 @@ def _qid(*parts: str) -> str:
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).hexdigest()
 
 
+def playlist_tags(ingest: Path) -> dict[str, list[str]]:
+    """Song id -> the tags of the playlists it is in (`metadata.tags`, e.g. NetEase's), most common first (ties by
+    tag)."""
+    from collections import Counter
+
+    counts: dict[str, Counter] = {}
+    for r in _table(ingest / "playlists", columns=["song_ids", "metadata"]):
+        tags = (json.loads(r["metadata"] or "{}") or {}).get("tags") or []
+        for sid in r["song_ids"] or []:
+            for t in tags:
+                if isinstance(t, str) and t.strip():
+                    counts.setdefault(sid, Counter())[t.strip()] += 1
+    return {s: [t for t, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))] for s, c in counts.items()}
+
+
 def real_queries(ingest: Path) -> Iterator[Query]:
     """Users' requests from the ingest outputs (see the module docstring), in source order."""
     import pyarrow.dataset as pads
@@ -62,14 +78,24 @@ def real_queries(ingest: Path) -> Iterator[Query]:
             yield Query(_qid(r["source"], r["source_id"], text), text, "en", "real", r["source"], None, {})
 
 
-def build_pool(ingest: Path, cfg: ClusterConfig | None = None, per_song: int = 3) -> tuple[list[Query], np.ndarray, dict]:
+def build_pool(ingest: Path, cfg: ClusterConfig | None = None, per_song: int = 3,
+               generator: str | None = None) -> tuple[list[Query], np.ndarray, dict]:
     """(queries, cluster per query, report): generated queries of every ingested song, then the real requests,
-    clustered by `cluster_queries`."""
+    clustered by `cluster_queries`. `generator`: a local Hugging Face model directory that writes one more query
+    per song (`ModelGenerator`)."""
     cfg = cfg or ClusterConfig()
     songs = _table(ingest / "songs")
     if not songs:
         raise FileNotFoundError(f"{ingest}/songs: no part files; run the ingest stage first")
+    tags = playlist_tags(ingest)
+    for row in songs:
+        if row["song_id"] in tags:
+            row["_tags"] = tags[row["song_id"]]
     queries = list(generate_pool(songs, per_song)) + list(real_queries(ingest))
+    if generator:
+        from corpus.queries.generate import ModelGenerator
+
+        queries += list(ModelGenerator(generator)(songs))
     labels, layout = cluster_queries(queries, cfg)
     rep = cluster_report(queries, labels, cfg, layout)
     rep.update(unique_texts=len({q.text for q in queries}), generated=sum(q.kind == "generated" for q in queries),

@@ -27,6 +27,15 @@ def test_song_facts_by_hand():
     assert song_facts({"song_id": "s", "artists": [], "genres": [], "valence": float("nan"), "energy": 0.9}) == {}
 
 
+def test_playlist_tags_and_source_moods_become_facts():
+    row = {**ROW, "valence": None, "energy": None, "_tags": ["伤感", "华语"], "metadata": '{"mood": "Sad"}'}
+    f = song_facts(row)
+    assert f["tag"] == "伤感" and f["mood"] == "sad"
+    assert song_facts({**ROW, "metadata": '{"mood": "happy"}'})["mood"] == "sad"  # audio features win
+    zh = [q for q in generate_queries({**row, "source": "x"}, per_song=12) if "tag" in q.facts]
+    assert zh and all(q.facts["tag"] == "伤感" for q in zh)
+
+
 def test_generated_queries_name_only_facts_the_song_has():
     qs = generate_queries(ROW, per_song=3)
     assert len(qs) == 3 and len({q.query_id for q in qs}) == 3
@@ -128,3 +137,20 @@ def test_real_pool_is_coherent_and_keeps_evaluation_requests_out(tmp_path):
     write_pool(queries, labels, rep, tmp_path / "queries")
     assert validate_parquet(tmp_path / "queries" / "query_pool", get_schema("query_pool")) == []
     assert (tmp_path / "queries" / "_report.md").read_text().startswith("# Query clusters")
+
+
+def test_model_generator_hook_records_the_facts(tmp_path):
+    from corpus.queries.generate import ModelGenerator
+    from tests.evaluation.tiny import tiny_qwen3
+
+    model = tiny_qwen3(tmp_path / "m", 32, 1)
+    gen = ModelGenerator(str(model), max_new_tokens=6)
+    rows = [ROW, {**ROW, "song_id": "s2", "genres": ["Rock"]}, {"song_id": "s3", "artists": ["X"], "genres": []}]
+    qs = list(gen(rows))
+    again = list(ModelGenerator(str(model), max_new_tokens=6)(rows))
+    assert qs and [q.text for q in qs] == [q.text for q in again]  # greedy: deterministic
+    assert {q.song_id for q in qs} <= {"s1", "s2"}  # s3 has no fact besides its artist: no prompt
+    for q in qs:
+        assert q.kind == "generated" and q.source == "model:m" and q.facts and "artist" not in q.facts
+        assert q.facts == {k: v for k, v in song_facts(next(r for r in rows if r["song_id"] == q.song_id)).items()
+                           if k != "artist"}
