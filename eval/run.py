@@ -126,15 +126,9 @@ def _simpleqa(cfg: EvalConfig, model, tok, shared: Path, out_dir: Path) -> dict[
 
 
 def _load(cfg: EvalConfig):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from eval.generation import load_for_generation
 
-    tok = AutoTokenizer.from_pretrained(cfg.model)
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype)).to(cfg.device).eval()
-    return model, tok
+    return load_for_generation(cfg.model, cfg.dtype, cfg.device)
 
 
 def _u2i(cfg: EvalConfig, model, tok) -> dict[str, Any]:
@@ -149,15 +143,9 @@ def _u2i(cfg: EvalConfig, model, tok) -> dict[str, Any]:
 
 def _generate(cfg: EvalConfig, model, tok, prompts: list[str], max_new_tokens: int) -> list[str]:
     """Greedy continuations of `prompts`, in batches of `batch_size`."""
-    import torch
+    from eval.generation import greedy
 
-    out: list[str] = []
-    for i in range(0, len(prompts), cfg.batch_size):
-        enc = tok(prompts[i : i + cfg.batch_size], return_tensors="pt", padding=True).to(cfg.device)
-        with torch.no_grad():
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-        out += [tok.decode(row, skip_special_tokens=True) for row in gen[:, enc["input_ids"].shape[1]:]]
-    return out
+    return greedy(model, tok, prompts, max_new_tokens, cfg.batch_size, cfg.device)
 
 
 REC_PROMPT = ("A listener is making a playlist.\nRequest: {request}\nSongs they already liked: {liked}\n"

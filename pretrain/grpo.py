@@ -101,23 +101,12 @@ def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
 def mean_reward(model_dir: str | Path, records: Sequence[Mapping[str, Any]], reward: HybridReward,
                 max_new_tokens: int = 160, batch_size: int = 8) -> dict[str, float]:  # fmt: skip
     """Greedy answers of a checkpoint to the records' prompts: mean reward and mean of each component."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from eval.generation import greedy, load_for_generation
 
-    tok = AutoTokenizer.from_pretrained(model_dir)
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    rows: list[dict[str, float]] = []
-    for i in range(0, len(records), batch_size):
-        batch = records[i : i + batch_size]
-        enc = tok([r["prompt"] for r in batch], return_tensors="pt", padding=True)
-        with torch.no_grad():
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-        for r, row in zip(batch, gen[:, enc["input_ids"].shape[1]:], strict=True):
-            text = tok.decode(row, skip_special_tokens=True).split("<|im_end|>")[0]
-            rows.append(reward.components(text, r["user_id"], r["cluster"], r["recent_positive"]))
+    model, tok = load_for_generation(model_dir)
+    texts = greedy(model, tok, [r["prompt"] for r in records], max_new_tokens, batch_size)
+    rows = [reward.components(t.split("<|im_end|>")[0], r["user_id"], r["cluster"], r["recent_positive"])
+            for t, r in zip(texts, records, strict=True)]  # fmt: skip
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} | {"n": len(rows)}
 
 

@@ -104,32 +104,18 @@ def evaluate_lists(model_dir: Path, samples: list[dict], ingest: Path, personali
                    max_new_tokens: int = 160, batch_size: int = 8) -> dict[str, Any]:  # fmt: skip
     """The model's greedy answers to the samples' prompts, matched to the catalog and scored with the evaluation
     suite's list metrics against the synthesised lists (see the module docstring)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from corpus.personalize.model import Context, Personalizer
+    from eval.generation import greedy, load_for_generation
     from eval.recommend.match import CatalogMatcher, CatalogSong
     from eval.recommend.metrics import list_metrics, personalization
     from jobs.catalog import read_catalog_items
 
     songs = {k: v for k, v in read_catalog_items(ingest).items() if v["item_type"] == "song"}
     matcher = CatalogMatcher(CatalogSong(k, v["title"], tuple(v["artists"])) for k, v in songs.items() if v["title"])
-    tok = AutoTokenizer.from_pretrained(model_dir)
-    tok.padding_side = "left"
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    model, tok = load_for_generation(model_dir)
     prompts = [generation_prompt(r["prompt"], template_dir) for r in samples]
-    answers: list[list[str | None]] = []
-    raw: list[str] = []
-    for i in range(0, len(prompts), batch_size):
-        enc = tok(prompts[i : i + batch_size], return_tensors="pt", padding=True)
-        with torch.no_grad():
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-        for row in gen[:, enc["input_ids"].shape[1]:]:
-            text = tok.decode(row, skip_special_tokens=True).split("<|im_end|>")[0]
-            raw.append(text)
-            answers.append([matcher.match(line) for line in text.splitlines() if line.strip()][:10])
+    raw = [t.split("<|im_end|>")[0] for t in greedy(model, tok, prompts, max_new_tokens, batch_size)]
+    answers = [[matcher.match(line) for line in t.splitlines() if line.strip()][:10] for t in raw]
     golds = [set(r["items"]) for r in samples]
     artist_of = {k: (v["artists"] or [k])[0] for k, v in songs.items()}
     out = list_metrics(answers, golds, len(songs), {it: artist_of.get(it, it) for a in answers for it in a if it},

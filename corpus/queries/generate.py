@@ -184,30 +184,21 @@ class ModelGenerator:
               "Song facts: {facts}\nRequest:")
 
     def __init__(self, model_dir: str, max_new_tokens: int = 24, batch_size: int = 16):
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from eval.generation import load_for_generation
 
-        self.tok = AutoTokenizer.from_pretrained(model_dir)
-        self.tok.padding_side = "left"
-        if self.tok.pad_token is None:
-            self.tok.pad_token = self.tok.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+        self.model, self.tok = load_for_generation(model_dir)
         self.source = f"model:{str(model_dir).rstrip('/').split('/')[-1]}"
         self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
 
     def __call__(self, songs: Iterable[Mapping[str, Any]]) -> Iterator[Query]:
-        import torch
+        from eval.generation import greedy
 
         rows = [(r["song_id"], f) for r in songs if (f := {k: v for k, v in song_facts(r).items() if k != "artist"})]
-        for i in range(0, len(rows), self.batch_size):
-            batch = rows[i : i + self.batch_size]
-            prompts = [self.PROMPT.format(facts="; ".join(f"{k}: {v}" for k, v in sorted(f.items()))) for _, f in batch]
-            enc = self.tok(prompts, return_tensors="pt", padding=True)
-            with torch.no_grad():
-                gen = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                          pad_token_id=self.tok.pad_token_id)  # fmt: skip
-            for (sid, facts), row in zip(batch, gen[:, enc["input_ids"].shape[1]:], strict=True):
-                text = " ".join(self.tok.decode(row, skip_special_tokens=True).split("\n")[0].split())[:200]
-                if text:
-                    lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
-                    qid = hashlib.blake2b(f"{sid}\x00{self.source}\x00{text}".encode(), digest_size=8).hexdigest()
-                    yield Query(qid, text, lang, "generated", self.source, sid, facts)
+        prompts = [self.PROMPT.format(facts="; ".join(f"{k}: {v}" for k, v in sorted(f.items()))) for _, f in rows]
+        for (sid, facts), out in zip(rows, greedy(self.model, self.tok, prompts, self.max_new_tokens, self.batch_size),
+                                     strict=True):  # fmt: skip
+            text = " ".join(out.split("\n")[0].split())[:200]
+            if text:
+                lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
+                qid = hashlib.blake2b(f"{sid}\x00{self.source}\x00{text}".encode(), digest_size=8).hexdigest()
+                yield Query(qid, text, lang, "generated", self.source, sid, facts)
