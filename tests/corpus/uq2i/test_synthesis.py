@@ -135,3 +135,12 @@ def test_spark_and_datatrove_write_the_same_samples(tmp_path, spark):
         parts[name] = {p.name: p.read_bytes() for p in sorted((dst / "uq2i" / "uq2i_samples").glob("part-*.parquet"))}
         shutil.rmtree(dst / "uq2i" / "_tasks", ignore_errors=True)
     assert parts["spark"] == parts["dt"] and len(parts["dt"]) == 3
+
+
+def test_stage_without_behavior_output_names_the_stage_to_run(tmp_path):
+    from jobs.stages.uq2i import Uq2iConfig, Uq2iStage
+
+    stage = Uq2iStage(Uq2iConfig(enabled=True), tmp_path / "ingest", tmp_path / "behavior")
+    with pytest.raises(FileNotFoundError, match="run the behavior stage first"):
+        stage.training_events()
+    assert stage.evaluation_users == frozenset()
