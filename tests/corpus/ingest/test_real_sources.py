@@ -797,6 +797,18 @@ def test_web_crawl(ingest: Callable[..., Run]) -> None:
     assert all("tokens" not in meta(d) for d in docs)
 
 
+def test_web_crawl_leaves_evaluation_only_collections_out(ingest: Callable[..., Run]) -> None:
+    import yaml
+
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[3] / "configs" / "shared_data.yaml").read_text())
+    spec = next(s for s in cfg["ingest"]["sources"] if s["name"] == "web_crawl_samples")
+    assert set(spec["options"]["exclude_collections"]) == {"c4_en_validation_2k", "openwebtext_1000"}
+    run = ingest("web_crawl_samples", "web_crawl_samples", exclude_collections=tuple(spec["options"]["exclude_collections"]))
+    by_collection = Counter(meta(d)["collection"] for d in run.rows("documents"))
+    assert by_collection["c4_en_train_first1000"] == 1000
+    assert not {"c4_en_validation_2k", "openwebtext_1000"} & set(by_collection)
+
+
 # ----------------------------------------------------------------------------- news, Chinese music text, NetEase
 
 

@@ -159,8 +159,12 @@ class WebCrawlSamplesAdapter(SourceAdapter):
     datasets = ("documents",)
 
     def plan(self, spec: SourceSpec, split_bytes: int) -> list[WorkUnit]:
+        """Every collection file, except those named in `options.exclude_collections` (file stems): a training
+        corpus leaves out the evaluation-only web text (C4 validation, OpenWebText; configs/shared_data.yaml)."""
         root = resolve_dir(spec.path)
-        files = sorted(root.glob("*.jsonl")) + sorted((root / "fixtures").glob("*.jsonl"))
+        exclude = set(spec.options.get("exclude_collections") or ())
+        files = [f for f in sorted(root.glob("*.jsonl")) + sorted((root / "fixtures").glob("*.jsonl"))
+                 if f.stem not in exclude]  # fmt: skip
         if not files:
             raise InputError(f"{root}: no *.jsonl files for source {spec.name!r} (adapter {self.name}).")
         return [WorkUnit(spec, str(f), "jsonl", s) for f in files for s in jsonl_splits(f, split_bytes)]
