@@ -35,12 +35,13 @@ from eval.rewards import RewardConfig, answer_facts, hybrid_reward
 def rl_prompts(samples: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], template_dir: str | Path,
                recent: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """RL records from uq2i sample rows: `rl` users only, and no query that an SFT sample used."""
+    from corpus.uq2i.synthesize import POSITIVE
     from pretrain.sft import generation_prompt
 
     sft_queries = {s["query"] for s in samples if s["split"] == "sft"}
     positive: dict[str, list[str]] = {}
     for e in sorted(events, key=lambda e: (e["user_id"], e["ts"], e["event_id"])):
-        if e["item_type"] == "song" and e["feedback"] in ("play", "like", "add_to_playlist", "share"):
+        if e["item_type"] == "song" and e["feedback"] in POSITIVE:
             positive.setdefault(e["user_id"], []).append(e["item_id"])
     out = []
     for s in sorted(samples, key=lambda s: s["sample_id"]):

@@ -56,26 +56,13 @@ def time_split(events: Iterable[Mapping[str, Any]], cfg: PersonalizerConfig, tes
     return train, cases
 
 
-class _Popularity:
-    def __init__(self, counts: Mapping[str, int]):
-        self.ranking = sorted(counts, key=lambda it: (-counts[it], it))
-
-    def recommend(self, request: Context, k: int) -> list[str]:
-        seen, out = set(request.history), []
-        for it in self.ranking:
-            if len(out) >= k:
-                break
-            if it not in seen:
-                out.append(it)
-        return out
-
-
 def evaluate_split(events: Sequence[Mapping[str, Any]], cfg: PersonalizerConfig | None = None,
                    test_share: float = 0.2, k: int = 10) -> dict[str, Any]:  # fmt: skip
     """Train on each user's earlier events, rank for the later ones: metrics of the model and of popularity
     (counted on the same training events), the split's sizes and the config."""
     from dataclasses import asdict
 
+    from eval.recommend.baselines import Popularity
     from eval.recommend.metrics import list_metrics
 
     cfg = cfg or PersonalizerConfig()
@@ -87,7 +74,7 @@ def evaluate_split(events: Sequence[Mapping[str, Any]], cfg: PersonalizerConfig 
     out: dict[str, Any] = {"config": asdict(cfg), "test_share": test_share, "users_evaluated": len(cases),
                            "users_trained": len(model.users), "items": len(model.items),
                            "train_events": len(train), "k": k}  # fmt: skip
-    for name, rec in (("model", model), ("popularity", _Popularity(model.popularity))):
+    for name, rec in (("model", model), ("popularity", Popularity(model.popularity))):
         answers = [rec.recommend(c, k) for c, _ in cases]
         own = {it: it for a in answers for it in a}  # no artist information here: each item its own artist
         out[name] = list_metrics(answers, golds, len(model.items), own, (1, 5, k))
