@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> dict:
     from jobs.stages.uq2i import MODEL_DIR, POOL_DIR
 
     t0 = time.perf_counter()
-    queries, labels, rep = build_pool(stage.ingest_dir, cfg.uq2i.clusters, cfg.uq2i.queries_per_song)
+    queries, labels, rep = build_pool(stage.ingest_dir, cfg.uq2i.clusters, cfg.uq2i.queries_per_song,
+                                      captions=cfg.uq2i.caption_requests)
     write_pool(queries, labels, rep, work / "_pool")
     (work / "_pool" / "query_pool").rename(work / POOL_DIR)
     t_pool = time.perf_counter() - t0

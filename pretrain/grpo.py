@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from trl import GRPOTrainer
 
     from corpus.personalize.model import Personalizer
+    from corpus.uq2i.synthesize import ClusterIndex
     from eval.recommend.match import CatalogMatcher, CatalogSong
     from jobs.catalog import read_catalog_items
     from jobs.outputs import part_files
@@ -137,12 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     held, train = records[: args.eval_prompts], records[args.eval_prompts:]
     songs = {k: v for k, v in read_catalog_items(out / "ingest").items() if v["item_type"] == "song"}
     matcher = CatalogMatcher(CatalogSong(k, v["title"], tuple(v["artists"])) for k, v in songs.items() if v["title"])
-    pool = pads.dataset(part_files(out / "uq2i" / "query_pool"), format="parquet").to_table(
-        columns=["song_id", "cluster"]).to_pylist()
-    clusters: dict[int, set[str]] = {}
-    for r in pool:
-        if r["song_id"]:
-            clusters.setdefault(int(r["cluster"]), set()).add(r["song_id"])
+    # the songs candidate retrieval indexes under each cluster, as the synthesis read them
+    clusters = {c: set(s) for c, s in ClusterIndex.read(out / "uq2i" / "query_pool").songs_in.items()}
     reward = HybridReward(matcher, Personalizer.load(out / "uq2i" / "_personalizer"), clusters)
     runs = out / "rl_demo"
     report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)},

@@ -449,11 +449,12 @@ RM_SCORES = DatasetSchema(
 
 QUERY_POOL = DatasetSchema(
     name="query_pool",
-    version="1.0.0",
+    version="1.1.0",
     purpose=(
-        "The user-query pool of query-to-item synthesis (`python -m corpus.queries pool`): situational requests "
+        "The user-query pool of query-to-item synthesis (`python -m corpus.queries`): situational requests "
         "generated per song from its metadata (each with the facts it expresses) and real users' requests, with the "
-        "semantic cluster each belongs to. Candidate retrieval indexes each song under its queries' clusters."
+        "semantic cluster each belongs to. Candidate retrieval indexes each song under its queries' clusters and "
+        "under the clusters of the real requests that list it. 1.1.0 added `song_ids`."
     ),
     columns=(
         Column("query_id", STR, "Stable id: hash of the song (or source row), language and text.", False),
@@ -463,7 +464,10 @@ QUERY_POOL = DatasetSchema(
         Column("source", STR, "Where the query came from (`templates`, or the dataset's source name).", False),
         Column("song_id", STR, "`songs.song_id` the query was generated from (null for real requests)."),
         Column("facts", pa.map_(STR, STR), "The facts the text expresses (genre, decade, mood, activity, character, "
-               "artist), keys sorted.", False),
+               "artist, tag; Chinese tags' style, scene, emotion, instrument, language, theme; real requests' "
+               "annotations), keys sorted.", False),
+        Column("song_ids", STRS, "`songs.song_id` of the songs a real request lists in its dataset (a playlist "
+               "title's tracks), in order; null otherwise."),
         Column("cluster", I32, "Semantic cluster (k-means over the query embeddings).", False),
     ),
     key="query_id",

@@ -4,9 +4,12 @@ A song's facts come from its `songs` row: first genre, decade, a mood quadrant f
 circumplex, the four quadrants MoodyLyrics labels: happy = high valence and energy, angry = low valence and high
 energy, sad = low valence and energy, relaxed = high valence and low energy), activities its audio features fit
 (party, workout, focus, sleep, road trip: thresholds below, on Spotify's [0, 1] features and tempo), acoustic or
-instrumental character, and its main artist. Each query names one to three of those facts through an English or a
-Chinese template; which facts and which phrasing are picked by a hash of the song id, so the pool is the same on
-every run and spread over phrasings. A template never names a fact the song lacks.
+instrumental character, and its main artist; then facts other datasets give the song (`_tags`: its playlists'
+most common tag; `_facts`: MuChin's annotation tags through `zh_tags`: style, scene, emotion, instrument, and the
+mood or activity they restate), each only where the row itself has no such fact. Each query names one to three
+of those facts through an English or a Chinese template (the style, scene, emotion and instrument tags are
+Chinese words: their templates are Chinese only); which facts and which phrasing are picked by a hash of the song
+id, so the pool is the same on every run and spread over phrasings. A template never names a fact the song lacks.
 
 `Query.facts` holds exactly the facts the text expresses ({"mood": "sad", "genre": "rock"}); the clustering's
 coherence measure and the synthesis's provenance read them.
@@ -22,7 +25,9 @@ from typing import Any
 MOODS = ("happy", "angry", "sad", "relaxed")
 ACTIVITIES = ("party", "workout", "focus", "sleep", "road_trip")
 
-# (facts the template needs, English templates, Chinese templates); {genre}, {decade}, {mood}, {activity}, {artist}
+# (facts the template needs, English templates, Chinese templates); a fact's value fills {its kind}, and the
+# words `_words` derives from it ({mood_adj}, {activity_zh}, ...). The Chinese tag kinds (emotion, scene, style,
+# instrument) have no English forms: their values are Chinese words.
 TEMPLATES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
     (("mood",), ("{mood_adj} songs for {mood_moment}", "music that feels {mood_adj}", "play me something {mood_adj}"),
      ("来点{mood_zh}的歌", "适合{mood_moment_zh}听的{mood_zh}歌曲")),
@@ -43,6 +48,13 @@ TEMPLATES: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] 
     (("character", "activity"), ("{character_en} songs for {activity_en}",), ("适合{activity_zh}的{character_zh}歌曲",)),
     (("tag",), ("some {tag} songs", "music tagged {tag}"), ("来点{tag}的歌", "推荐一些{tag}歌曲", "{tag}歌单推荐")),
     (("tag", "artist"), ("{tag} songs like {artist}",), ("类似{artist}的{tag}歌曲",)),
+    (("emotion",), (), ("来点{emotion}的歌", "推荐几首{emotion}的歌", "{emotion}的歌单")),
+    (("scene",), (), ("适合{scene}听的歌", "{scene}的时候听什么歌", "{scene}时的背景音乐")),
+    (("style",), (), ("推荐一些{style}歌曲", "想听{style}", "好听的{style}有哪些")),
+    (("instrument",), (), ("有{instrument}的歌", "{instrument}伴奏的歌曲", "想听{instrument}为主的歌")),
+    (("emotion", "style"), (), ("{emotion}的{style}歌曲", "有没有{emotion}的{style}")),
+    (("emotion", "scene"), (), ("适合{scene}听的{emotion}歌曲",)),
+    (("emotion", "instrument"), (), ("{instrument}伴奏的{emotion}歌曲",)),
 )
 
 MOOD_WORDS = {
@@ -72,7 +84,11 @@ class Query:
     song_id: str | None = None
     """The song the query was generated from (None for real requests)."""
     facts: Mapping[str, str] = field(default_factory=dict)
-    """The facts the text expresses (`genre`, `decade`, `mood`, `activity`, `character`, `artist`)."""
+    """The facts the text expresses (`genre`, `decade`, `mood`, `activity`, `character`, `artist`, `tag`, and the
+    Chinese tags' `style`, `scene`, `emotion`, `instrument`, `language`, `theme`; real requests' annotations)."""
+    song_ids: tuple[str, ...] = ()
+    """Songs a real request is answered by in its dataset (a playlist title's tracks); candidate retrieval indexes
+    them under the request's cluster."""
 
 
 def _num(row: Mapping[str, Any], key: str) -> float | None:
@@ -117,6 +133,8 @@ def song_facts(row: Mapping[str, Any]) -> dict[str, str]:
     tags = row.get("_tags") or []
     if tags and tags[0].strip():
         facts["tag"] = tags[0].strip()
+    for k, v in (row.get("_facts") or {}).items():
+        facts.setdefault(k, v)
     if "mood" not in facts and row.get("metadata"):
         import json
 
@@ -146,9 +164,11 @@ def _words(facts: Mapping[str, str]) -> dict[str, str]:
 def generate_queries(row: Mapping[str, Any], per_song: int = 3, langs: tuple[str, ...] = ("en", "zh"),
                      source: str = "templates") -> list[Query]:  # fmt: skip
     """Up to `per_song` queries for one `songs` row (fewer when it has few facts), each from a different template,
-    languages alternating in `langs` order from a hashed start."""
+    languages alternating in `langs` order from a hashed start (a template with no form in that language uses
+    the next language in `langs` that has one)."""
     facts = song_facts(row)
-    usable = [t for t in TEMPLATES if all(k in facts for k in t[0])]
+    usable = [t for t in TEMPLATES
+              if all(k in facts for k in t[0]) and any(t[1] if g == "en" else t[2] for g in langs)]
     if not usable:
         return []
     sid = row["song_id"]
@@ -156,7 +176,9 @@ def generate_queries(row: Mapping[str, Any], per_song: int = 3, langs: tuple[str
     out = []
     for j in range(min(per_song, len(usable))):
         needs, en, zh = usable[(start + j) % len(usable)]
-        lang = langs[(_pick(sid + "lang", len(langs)) + j) % len(langs)]
+        first = _pick(sid + "lang", len(langs)) + j
+        rotation = [langs[(first + i) % len(langs)] for i in range(len(langs))]
+        lang = next(g for g in rotation if (en if g == "en" else zh))
         forms = en if lang == "en" else zh
         text = forms[_pick(f"{sid}:{j}", len(forms))].format(**_words(facts))
         qid = hashlib.blake2b(f"{sid}\x00{lang}\x00{text}".encode(), digest_size=8).hexdigest()

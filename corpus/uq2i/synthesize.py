@@ -21,6 +21,7 @@ import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,8 @@ class ClusterIndex:
     queries_of: dict[str, list[dict]] = field(default_factory=dict)
     """song id -> its queries (`query_pool` rows: query_id, text, lang, cluster), in pool order."""
     songs_in: dict[int, list[str]] = field(default_factory=dict)
-    """cluster -> sorted song ids indexed under it."""
+    """cluster -> sorted song ids indexed under it: the songs of its generated queries and the songs its real
+    requests list (`song_ids`, a playlist title's tracks)."""
 
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> ClusterIndex:
@@ -104,8 +106,24 @@ class ClusterIndex:
                 idx.queries_of.setdefault(r["song_id"], []).append(
                     {k: r[k] for k in ("query_id", "text", "lang", "cluster")})
                 members.setdefault(int(r["cluster"]), set()).add(r["song_id"])
+            if r.get("song_ids"):
+                members.setdefault(int(r["cluster"]), set()).update(r["song_ids"])
         idx.songs_in = {c: sorted(s) for c, s in sorted(members.items())}
         return idx
+
+    @classmethod
+    def read(cls, pool_dir: Path) -> ClusterIndex:
+        """The index of a written `query_pool` folder (a 1.0.0 pool has no `song_ids`: it is read without)."""
+        import pyarrow.dataset as pads
+
+        from jobs.outputs import part_files
+
+        files = part_files(pool_dir)
+        if not files:
+            raise FileNotFoundError(f"{pool_dir}: no query_pool part files; build the pool first (python -m corpus.queries)")
+        ds = pads.dataset(files, format="parquet")
+        cols = [c for c in ("query_id", "text", "lang", "song_id", "song_ids", "cluster") if c in ds.schema.names]
+        return cls.from_rows(ds.to_table(columns=cols).to_pylist())
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from corpus.personalize.model import PersonalizerConfig
 from corpus.queries.cluster import ClusterConfig
+from corpus.queries.pool import CAPTION_REQUESTS
 from corpus.uq2i.synthesize import SynthesisConfig
 from jobs.outputs import part_files, write_card, write_rows
 from jobs.settings import StrictModel
@@ -46,6 +47,8 @@ class Uq2iConfig(StrictModel):
     clusters: ClusterConfig = ClusterConfig()
     personalizer: PersonalizerConfig = PersonalizerConfig()
     queries_per_song: int = Field(3, ge=1, description="generated queries per song in the pool")
+    caption_requests: int | None = Field(CAPTION_REQUESTS, ge=0, description="cap on MusicCaps requests in the pool "
+                                         "(null: every clip; see corpus.queries.pool)")
     buckets: int = Field(4, ge=1, description="tasks: users are split into this many buckets by a hash of the id")
 
 
@@ -73,7 +76,7 @@ class Uq2iStage(Stage):
 
     def input_files(self) -> list[Path]:
         return [f for d in (self.ingest_dir / "songs", self.ingest_dir / "user_profiles", self.ingest_dir / "documents",
-                            self.ingest_dir / "conversations", self.behavior_dir / "_sessions",
+                            self.ingest_dir / "conversations", self.ingest_dir / "playlists", self.behavior_dir / "_sessions",
                             self.behavior_dir / "heldout_events") for f in part_files(d)]  # fmt: skip
 
     def plan(self) -> list[int]:
@@ -89,7 +92,8 @@ class Uq2iStage(Stage):
         from corpus.queries.pool import build_pool, write_pool
 
         if not (work_dir / POOL_DIR / "part-00000.parquet").exists():
-            queries, labels, rep = build_pool(self.ingest_dir, self.cfg.clusters, self.cfg.queries_per_song)
+            queries, labels, rep = build_pool(self.ingest_dir, self.cfg.clusters, self.cfg.queries_per_song,
+                                              captions=self.cfg.caption_requests)
             write_pool(queries, labels, rep, work_dir / "_pool")
             (work_dir / "_pool" / "query_pool").rename(work_dir / POOL_DIR)
             (work_dir / "_pool" / "_report.md").rename(work_dir / "_queries_report.md")
@@ -122,12 +126,10 @@ class Uq2iStage(Stage):
             from corpus.uq2i.synthesize import ClusterIndex
             from jobs.catalog import item_text, read_catalog_items
 
-            pool = pads.dataset(part_files(work_dir / POOL_DIR), format="parquet").to_table(
-                columns=["query_id", "text", "lang", "song_id", "cluster"]).to_pylist()
             songs = {k: v for k, v in read_catalog_items(self.ingest_dir).items() if v["item_type"] == "song"}
             text_of = {k: t for k, v in songs.items() if (t := item_text(v))}
             artist_of = {k: (songs[k]["artists"] or [k])[0] for k in text_of}
-            self._loaded = (ClusterIndex.from_rows(pool), Personalizer.load(work_dir / MODEL_DIR), text_of, artist_of)
+            self._loaded = (ClusterIndex.read(work_dir / POOL_DIR), Personalizer.load(work_dir / MODEL_DIR), text_of, artist_of)
         return self._loaded
 
     def profiles(self, users: set[str]) -> dict[str, dict]:

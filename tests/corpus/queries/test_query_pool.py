@@ -80,6 +80,16 @@ def test_purity_and_song_index_by_hand():
     assert coh["mood"]["gain"] == pytest.approx((1.0 - coh["mood"]["random_purity"]) / (1.0 - coh["mood"]["random_purity"]))
 
 
+def test_random_baseline_of_a_rare_fact_is_its_values_shuffled_over_its_clusters():
+    # two scene queries in one cluster among 100 queries in 50 clusters: mixed, and no better than random (a
+    # shuffle of every query's cluster would put them apart and call random 1.0)
+    qs = [Query(str(i), f"q{i}", "zh", "generated", "t", f"s{i}", {}) for i in range(100)]
+    qs[0] = Query("0", "适合驾车听的歌", "zh", "generated", "t", "s0", {"scene": "驾车"})
+    qs[1] = Query("1", "适合失恋听的歌", "zh", "generated", "t", "s1", {"scene": "失恋"})
+    coh = coherence(qs, np.arange(100) // 2, kinds=("scene",))["scene"]
+    assert coh["purity"] == 0.5 and coh["random_purity"] == 0.5 and coh["gain"] == 0.0
+
+
 def test_clusters_per_language_identical_texts_together_deterministic():
     pool = list(generate_pool([{**ROW, "song_id": f"s{i}", "source": "x" if i % 3 else "netease_playlists_zh",
                                 "valence": (i % 10) / 10, "energy": (i % 7) / 7, "year": 1960 + i % 50,

@@ -65,6 +65,14 @@ def test_choose_list_by_hand():
     assert choose_list("u1", evs, idx, Scorer(), artist_of, small) == (None, "too_few_candidates")
 
 
+def test_songs_a_real_request_lists_are_candidates_of_its_cluster():
+    rows = [{"query_id": "g", "text": "sad songs", "lang": "en", "song_id": "s1", "cluster": 4},
+            {"query_id": "t", "text": "一个人的夜晚", "lang": "zh", "song_id": None, "song_ids": ["s2", "s1"], "cluster": 9}]
+    idx = ClusterIndex.from_rows(rows)
+    assert idx.songs_in == {4: ["s1"], 9: ["s1", "s2"]}
+    assert list(idx.queries_of) == ["s1"] and [q["query_id"] for q in idx.queries_of["s1"]] == ["g"]
+
+
 def test_split_is_a_stable_share():
     cfg = SynthesisConfig(rl_share=0.25)
     splits = [user_split(f"user{i}", cfg) for i in range(4000)]
