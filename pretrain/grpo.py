@@ -7,9 +7,10 @@ text also appears in the SFT split, so no RL user or query was seen in SFT. Each
 answer (`pretrain.sft.generation_prompt`), with the user's recent positive songs for the de-duplication reward.
 
 Reward (`HybridReward`, TRL's reward-function signature): R = R_rel x lambda_pers x R_pers + rule rewards, with
-- R_rel: the relevance gate. Until the trained judge lands, the gate is the query's semantic cluster: 1 when at
-  least half of the answer's catalog items are indexed under the request's cluster (the songs the synthesis drew
-  the SFT lists from), else 0;
+- R_rel: the relevance gate of the trained query-item judge (`corpus.uq2i.judge`, trained by the uq2i stage in
+  `uq2i/_judge/`): 1 when at least half of the answer's catalog items are judged relevant to the request at the
+  judge's calibrated threshold, else 0. Without a judge (a run from before it), the cluster rule: 1 when at least
+  half of the items are indexed under the request's semantic cluster;
 - R_pers: the uq2i stage's personalization model's mean score of the answer's catalog items for the user, clipped
   to [0, 1] (ALS scores are predicted preferences; an unmatched line counts 0);
 - the rule rewards of `eval.rewards.answer_facts` (format, factuality, diversity, de-duplication).
@@ -62,18 +63,26 @@ class HybridReward:
     __name__ = "hybrid"  # TRL names the logged reward after the function
 
     def __init__(self, matcher: Any, personalizer: Any, cluster_songs: Mapping[int, set[str]],
-                 cfg: RewardConfig | None = None):
+                 cfg: RewardConfig | None = None, judge: Any = None):  # fmt: skip
         self.matcher, self.personalizer, self.cluster_songs = matcher, personalizer, cluster_songs
+        self.judge = judge
         self.cfg = cfg or RewardConfig()
         self.last: list[dict[str, float]] = []
 
-    def components(self, completion: str, user_id: str, cluster: int, recent: Sequence[str]) -> dict[str, float]:
+    def relevance(self, query: str | None, cluster: int, ids: Sequence[str]) -> float:
+        """R_rel: the judge's gate when there is a judge and a query text, else the cluster rule."""
+        if self.judge is not None and query:
+            return self.judge.gate(query, ids)
+        in_cluster = sum(1 for i in ids if i in self.cluster_songs.get(int(cluster), ()))
+        return 1.0 if ids and in_cluster >= len(ids) / 2 else 0.0
+
+    def components(self, completion: str, user_id: str, cluster: int, recent: Sequence[str],
+                   query: str | None = None) -> dict[str, float]:  # fmt: skip
         from corpus.personalize.model import Context
 
         facts = answer_facts(completion, self.matcher, recent, self.cfg)
         ids = [it.song_id for it in facts.items if it.song_id]
-        in_cluster = sum(1 for i in ids if i in self.cluster_songs.get(int(cluster), ()))
-        rel = 1.0 if ids and in_cluster >= len(ids) / 2 else 0.0
+        rel = self.relevance(query, cluster, ids)
         scores = self.personalizer.score(Context(user_id), ids) if ids else np.array([])
         pers = float(np.clip(np.nan_to_num(scores, nan=0.0), 0.0, 1.0).sum() / max(facts.n_items, 1))
         return {"reward": hybrid_reward(facts, rel, pers, self.cfg), "relevance": rel, "personalization": pers,
@@ -81,9 +90,28 @@ class HybridReward:
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
         texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
-        self.last = [self.components(t, u, c, r) for t, u, c, r in
-                     zip(texts, kw["user_id"], kw["cluster"], kw["recent_positive"], strict=True)]  # fmt: skip
+        queries = kw.get("query") or [None] * len(texts)
+        self.last = [self.components(t, u, c, r, q) for t, u, c, r, q in
+                     zip(texts, kw["user_id"], kw["cluster"], kw["recent_positive"], queries, strict=True)]  # fmt: skip
         return [x["reward"] for x in self.last]
+
+
+def build_reward(out: str | Path, cfg: RewardConfig | None = None) -> HybridReward:
+    """The hybrid reward of a corpus run's outputs (`out`: ingest/ for the catalog, uq2i/ for the query pool's
+    clusters and the personalization model): what TRL's trainer and verl's reward function both call."""
+    from corpus.personalize.model import Personalizer
+    from corpus.uq2i.judge import RelevanceJudge
+    from corpus.uq2i.synthesize import ClusterIndex
+    from eval.recommend.match import CatalogMatcher, CatalogSong
+    from jobs.catalog import read_catalog_items
+
+    out = Path(out)
+    songs = {k: v for k, v in read_catalog_items(out / "ingest").items() if v["item_type"] == "song"}
+    matcher = CatalogMatcher(CatalogSong(k, v["title"], tuple(v["artists"])) for k, v in songs.items() if v["title"])
+    # the songs candidate retrieval indexes under each cluster, as the synthesis read them
+    clusters = {c: set(s) for c, s in ClusterIndex.read(out / "uq2i" / "query_pool").songs_in.items()}
+    judge = RelevanceJudge.load(out / "uq2i" / "_judge") if (out / "uq2i" / "_judge" / "model.json").is_file() else None
+    return HybridReward(matcher, Personalizer.load(out / "uq2i" / "_personalizer"), clusters, cfg, judge)
 
 
 def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
@@ -106,7 +134,7 @@ def mean_reward(model_dir: str | Path, records: Sequence[Mapping[str, Any]], rew
 
     model, tok = load_for_generation(model_dir)
     texts = greedy(model, tok, [r["prompt"] for r in records], max_new_tokens, batch_size)
-    rows = [reward.components(t.split("<|im_end|>")[0], r["user_id"], r["cluster"], r["recent_positive"])
+    rows = [reward.components(t.split("<|im_end|>")[0], r["user_id"], r["cluster"], r["recent_positive"], r["query"])
             for t, r in zip(texts, records, strict=True)]  # fmt: skip
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} | {"n": len(rows)}
 
@@ -122,10 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     from datasets import Dataset
     from trl import GRPOTrainer
 
-    from corpus.personalize.model import Personalizer
-    from corpus.uq2i.synthesize import ClusterIndex
-    from eval.recommend.match import CatalogMatcher, CatalogSong
-    from jobs.catalog import read_catalog_items
     from jobs.outputs import part_files
 
     out = Path(args.out).resolve()
@@ -136,17 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     events = pads.dataset(part_files(out / "behavior" / "_sessions"), format="parquet").to_table().to_pylist()
     records = rl_prompts(samples, events, out / "shards" / "tokenizer")
     held, train = records[: args.eval_prompts], records[args.eval_prompts:]
-    songs = {k: v for k, v in read_catalog_items(out / "ingest").items() if v["item_type"] == "song"}
-    matcher = CatalogMatcher(CatalogSong(k, v["title"], tuple(v["artists"])) for k, v in songs.items() if v["title"])
-    # the songs candidate retrieval indexes under each cluster, as the synthesis read them
-    clusters = {c: set(s) for c, s in ClusterIndex.read(out / "uq2i" / "query_pool").songs_in.items()}
-    reward = HybridReward(matcher, Personalizer.load(out / "uq2i" / "_personalizer"), clusters)
+    reward = build_reward(out)
     runs = out / "rl_demo"
     report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)},
                               "before": mean_reward(sft, held, reward), "seeds": {}}  # fmt: skip
     print(f"[grpo] {len(train)} RL prompts, {len(held)} held out; SFT start: {json.dumps(report['before'])}")
     for seed in args.seeds:
-        ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive")} for r in train])
+        ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive", "query")} for r in train])
         trainer = GRPOTrainer(model=str(sft), reward_funcs=[reward], args=grpo_args(runs / f"seed{seed}", args.steps, seed),
                               train_dataset=ds)  # fmt: skip
         trainer.train()

@@ -77,7 +77,7 @@ class VerlDataConfig:
 
 def ground_truth(record: Mapping[str, Any]) -> str:
     """What the reward needs besides the completion, as `reward_model.ground_truth`."""
-    return json.dumps({"user_id": record["user_id"], "cluster": int(record["cluster"]),
+    return json.dumps({"user_id": record["user_id"], "cluster": int(record["cluster"]), "query": record.get("query"),
                        "recent_positive": list(record["recent_positive"])}, ensure_ascii=False)  # fmt: skip
 
 
@@ -169,7 +169,9 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str | Mappi
         raise ValueError(f"reward_model.ground_truth of row {dict(extra_info or {}).get('sample_id')}: needs "
                          f"user_id, cluster, recent_positive ({e!r}); rewrite the data with "
                          "`python -m pretrain.verl_rl data`") from e  # fmt: skip
-    parts = reward_for(out).components(solution_str, user_id, cluster, recent)
+    # the request text for the relevance judge (data written before it carried one: the cluster rule decides)
+    query = gt.get("query") or dict(extra_info or {}).get("query")
+    parts = reward_for(out).components(solution_str, user_id, cluster, recent, query)
     return {"score": parts.pop("reward"), **parts}
 
 

@@ -142,12 +142,9 @@ def real_queries(ingest: Path, captions: int | None = CAPTION_REQUESTS) -> Itera
     yield from caption_requests(ingest, captions)
 
 
-def build_pool(ingest: Path, cfg: ClusterConfig | None = None, per_song: int = 3, generator: str | None = None,
-               captions: int | None = CAPTION_REQUESTS) -> tuple[list[Query], np.ndarray, dict]:  # fmt: skip
-    """(queries, cluster per query, report): generated queries of every ingested song, then the real requests,
-    clustered by `cluster_queries`. `generator`: a local Hugging Face model directory that writes one more query
-    per song (`ModelGenerator`); `captions`: the cap on MusicCaps requests (None: every clip)."""
-    cfg = cfg or ClusterConfig()
+def annotated_songs(ingest: Path) -> list[dict]:
+    """The ingested `songs` rows with the facts other datasets give them attached: `_tags` (`playlist_tags`) and
+    `_facts` (`muchin_song_facts`); `generate.song_facts` reads both."""
     songs = _table(ingest / "songs")
     if not songs:
         raise FileNotFoundError(f"{ingest}/songs: no part files; run the ingest stage first")
@@ -157,6 +154,16 @@ def build_pool(ingest: Path, cfg: ClusterConfig | None = None, per_song: int = 3
             row["_tags"] = tags[row["song_id"]]
         if row["song_id"] in described:
             row["_facts"] = described[row["song_id"]]
+    return songs
+
+
+def build_pool(ingest: Path, cfg: ClusterConfig | None = None, per_song: int = 3, generator: str | None = None,
+               captions: int | None = CAPTION_REQUESTS) -> tuple[list[Query], np.ndarray, dict]:  # fmt: skip
+    """(queries, cluster per query, report): generated queries of every ingested song, then the real requests,
+    clustered by `cluster_queries`. `generator`: a local Hugging Face model directory that writes one more query
+    per song (`ModelGenerator`); `captions`: the cap on MusicCaps requests (None: every clip)."""
+    cfg = cfg or ClusterConfig()
+    songs = annotated_songs(ingest)
     queries = list(generate_pool(songs, per_song)) + list(real_queries(ingest, captions))
     if generator:
         from corpus.queries.generate import ModelGenerator

@@ -5,7 +5,9 @@ events (`behavior/_sessions`) and evaluation users (`behavior/heldout_events`).
 
 1. Prepare (once, resumable): the query pool over the ingested songs (`corpus.queries.pool.build_pool`, written to
    `uq2i/query_pool/` with `_queries_report.md`) and the personalization model trained on the training users'
-   events (`corpus.personalize`, saved in `uq2i/_personalizer/`, its time-split figures in `_personalizer.json`).
+   events (`corpus.personalize`, saved in `uq2i/_personalizer/`, its time-split figures in `_personalizer.json`),
+   then the query-item relevance judge on the pool (`corpus.uq2i.judge`, `uq2i/_judge/`, `_judge_report.md`): the
+   RL reward's relevance gate.
 2. Tasks (one per user bucket, any engine: datatrove or Spark): each user of the bucket becomes one sample or one
    exclusion with its reason. Rows are users: users in = samples + users dropped by reason.
 """
@@ -25,6 +27,7 @@ from pydantic import Field
 from corpus.personalize.model import PersonalizerConfig
 from corpus.queries.cluster import ClusterConfig
 from corpus.queries.pool import CAPTION_REQUESTS
+from corpus.uq2i.judge import JudgeConfig
 from corpus.uq2i.synthesize import SynthesisConfig
 from jobs.outputs import part_files, write_card, write_rows
 from jobs.settings import StrictModel
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 OUT_DATASET = "uq2i_samples"
 POOL_DIR = "query_pool"
 MODEL_DIR = "_personalizer"
+JUDGE_DIR = "_judge"
 EXCLUSIONS_DIR = "_exclusions"
 
 
@@ -46,6 +50,7 @@ class Uq2iConfig(StrictModel):
     synthesis: SynthesisConfig = SynthesisConfig()
     clusters: ClusterConfig = ClusterConfig()
     personalizer: PersonalizerConfig = PersonalizerConfig()
+    judge: JudgeConfig = JudgeConfig()
     queries_per_song: int = Field(3, ge=1, description="generated queries per song in the pool")
     caption_requests: int | None = Field(CAPTION_REQUESTS, ge=0, description="cap on MusicCaps requests in the pool "
                                          "(null: every clip; see corpus.queries.pool)")
@@ -103,6 +108,15 @@ class Uq2iStage(Stage):
             figures = evaluate_split(events, self.cfg.personalizer)
             (work_dir / "_personalizer.json").write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")
             Personalizer.fit(events, self.cfg.personalizer).save(work_dir / MODEL_DIR)
+        if not (work_dir / JUDGE_DIR / "model.json").exists():
+            from corpus.queries.pool import annotated_songs
+            from corpus.uq2i.judge import RelevanceJudge, report_markdown
+
+            pool = pads.dataset(part_files(work_dir / POOL_DIR), format="parquet").to_table(
+                columns=["query_id", "text", "song_id", "song_ids", "facts", "cluster"]).to_pylist()
+            judge, rep = RelevanceJudge.fit(pool, annotated_songs(self.ingest_dir), self.cfg.judge)
+            judge.save(work_dir / JUDGE_DIR, rep)
+            (work_dir / "_judge_report.md").write_text(report_markdown(rep), encoding="utf-8")
 
     def training_events(self, users: set[str] | None = None) -> list[dict]:
         files = part_files(self.behavior_dir / "_sessions")
@@ -203,7 +217,8 @@ class Uq2iStage(Stage):
                  f"Personalization model ({figures['config']['algorithm']}, time split on the training users): "
                  f"NDCG@{k} {figures['model'][f'ndcg@{k}']:.3f} vs popularity {figures['popularity'][f'ndcg@{k}']:.3f}; "
                  f"hit rate@{k} {figures['model'][f'hit_rate@{k}']:.3f} vs {figures['popularity'][f'hit_rate@{k}']:.3f}.",
-                 "Query pool and clusters: `../_queries_report.md`."]  # fmt: skip
+                 "Query pool and clusters: `../_queries_report.md`; relevance judge (the RL reward's gate): "
+                 "`../_judge_report.md`."]  # fmt: skip
         counts.datasets[OUT_DATASET] = write_card(work_dir / OUT_DATASET, OUT_DATASET,
                                                   "`music-corpus` uq2i stage (`jobs/stages/uq2i.py`, `corpus/uq2i`)",
                                                   notes=notes)  # fmt: skip

@@ -84,3 +84,18 @@ def test_a_short_trl_grpo_run_uses_the_hybrid_reward(tmp_path):
     trainer.train()
     logged = [h for h in trainer.state.log_history if "reward" in h]
     assert len(logged) == 2 and all("kl" in h for h in logged) and len(reward.last) == 4
+
+
+def test_the_judge_gates_relevance_when_the_record_has_a_query():
+    class FakeJudge:
+        def gate(self, query, ids):
+            return 1.0 if query == "sad songs" and ids else 0.0
+
+    matcher = CatalogMatcher([CatalogSong("s1", "Halo", ("Beyoncé",)), CatalogSong("s3", "Creep", ("Radiohead",))])
+    reward = HybridReward(matcher, FakePersonalizer(), {8: {"s3"}}, judge=FakeJudge())
+    answer = "1. Halo — Beyoncé\n2. Creep — Radiohead"
+    reward(["p", "p", "p"], [answer] * 3, user_id=["u"] * 3, cluster=[8] * 3, recent_positive=[[]] * 3,
+           query=["sad songs", "party songs", None])
+    # the judge decides where there is a query (cluster 8 holds only half the items, which the rule would pass);
+    # without one, the cluster rule
+    assert [x["relevance"] for x in reward.last] == [1.0, 0.0, 1.0]

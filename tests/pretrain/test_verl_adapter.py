@@ -99,7 +99,8 @@ def test_rl_data_is_verls_rlhf_parquet_with_trls_selection(corpus_out):
         assert "<|im_start|>" not in r["prompt"][0]["content"]
         assert r["reward_model"]["style"] == "rule"
         assert json.loads(r["reward_model"]["ground_truth"]) == {
-            "user_id": rec["user_id"], "cluster": rec["cluster"], "recent_positive": rec["recent_positive"]}
+            "user_id": rec["user_id"], "cluster": rec["cluster"], "query": rec["query"],
+            "recent_positive": rec["recent_positive"]}
     assert json.loads(rows[0]["reward_model"]["ground_truth"])["recent_positive"] == ["s2", "s0"]
     assert [r["extra_info"]["index"] for r in train.to_pylist()] == [0, 1]
     m = json.loads((corpus_out / "rl_verl" / "_manifest.json").read_text())
@@ -180,7 +181,8 @@ def test_one_reward_two_engines(stub_build, tmp_path):
     rows = verl_rl.verl_rows(records, {r["sample_id"]: "prompt" for r in records}, "train")
     texts = [good, good, ""]
     verl_scores = [naive_manager_call(fn, t, row) for t, row in zip(texts, rows, strict=True)]
-    trl = reward(["p"] * 3, texts, user_id=["u"] * 3, cluster=[7, 8, 7], recent_positive=[[], ["s2"], []])
+    trl = reward(["p"] * 3, texts, user_id=["u"] * 3, cluster=[7, 8, 7], recent_positive=[[], ["s2"], []],
+                 query=["q"] * 3)
     for got, comps, r in zip(verl_scores, reward.last, trl, strict=True):
         assert got["score"] == comps["reward"] == r
         assert "reward" not in got  # verl's validation adds its own "reward" list beside the extra keys

@@ -117,6 +117,12 @@ def test_uq2i_stage_on_the_demo(tmp_path):
         matched = [matcher.match(line) for line in s["answer"].splitlines()]
         assert sum(a == b for a, b in zip(matched, s["items"], strict=True)) >= 9  # the matcher reads our lists back
     assert (out / "uq2i" / "_queries_report.md").read_text().startswith("# Query clusters")
+    # the relevance judge (the RL reward's gate) is trained beside the personalization model and loads back
+    from corpus.uq2i.judge import RelevanceJudge
+
+    judge = RelevanceJudge.load(out / "uq2i" / "_judge")
+    assert set(s["items"][0] for s in samples) <= set(judge.descriptions)
+    assert "| logistic judge" in (out / "uq2i" / "_judge_report.md").read_text()
     rerun = run_corpus(cfg, stages=("uq2i",), engine=LocalEngine(progress=False))
     assert rerun.results[0].status == "skipped"
 
