@@ -6,8 +6,8 @@
 #
 # Keys checked against volcengine/verl@b178a3cd56f58b2d502255daba591e92833930a7 (2026-01-29, 0.8.0.dev):
 # every key below exists in verl/trainer/config/ppo_megatron_trainer.yaml and its includes, and each `+` key is
-# one it lacks (Hydra refuses `+` on an existing key and a plain override of a missing one). The flattened config
-# of that commit is kept in configs/rl/verl_reference/; tests/pretrain/test_verl_adapter.py checks the keys.
+# one it lacks (Hydra refuses `+` on an existing key and a plain override of a missing one);
+# tests/pretrain/test_verl_adapter.py checks the keys again against an installed verl's generated config.
 #
 # Train/rollout log-probability mismatch, logged from the first step: rollout.calculate_log_probs=True makes the
 # rollout engine (vLLM, bf16) return its log-probs; the actor (Megatron) recomputes them (decoupled mode), and verl
