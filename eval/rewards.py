@@ -52,6 +52,8 @@ class RewardConfig:
     lambda_factuality: float = 0.25
     lambda_diversity: float = 0.25
     lambda_dedup: float = 0.25
+    relevance_gate: bool = True
+    """False: R_rel = 1 for every answer (the ablation without the relevance judge)."""
 
     def __post_init__(self) -> None:
         if self.list_size < 1:
@@ -152,6 +154,8 @@ def hybrid_reward(facts: AnswerFacts, relevance: float, personalization: float, 
     cfg = cfg or RewardConfig()
     if relevance not in (0, 1, 0.0, 1.0):
         raise ValueError(f"hybrid_reward: relevance is a gate in {{0, 1}}, got {relevance}")
+    if not cfg.relevance_gate:
+        relevance = 1.0
     return float(relevance) * cfg.lambda_pers * float(personalization) + facts.rewards["rule_reward"]
 
 

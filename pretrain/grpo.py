@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +140,68 @@ def mean_reward(model_dir: str | Path, records: Sequence[Mapping[str, Any]], rew
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} | {"n": len(rows)}
 
 
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "no_relevance": {"relevance_gate": False}, "no_personalization": {"lambda_pers": 0.0},
+    "no_format": {"lambda_format": 0.0}, "no_factuality": {"lambda_factuality": 0.0},
+    "no_diversity": {"lambda_diversity": 0.0}, "no_dedup": {"lambda_dedup": 0.0},
+}  # fmt: skip
+"""MuChator's reward ablation: GRPO with one reward removed (`RewardConfig` overrides), evaluated with the full one."""
+COLUMNS = (("reward", "hybrid reward"), ("relevance", "relevance"), ("personalization", "personalization"),
+           ("r_format", "format"), ("r_factuality", "factuality"), ("r_diversity", "diversity"),
+           ("r_dedup", "de-duplication"))  # fmt: skip
+
+
+def ablated(reward: HybridReward, **overrides: Any) -> HybridReward:
+    """The same reward with some weights changed (`RewardConfig` fields): what an ablation run trains on."""
+    from dataclasses import replace
+
+    return HybridReward(reward.matcher, reward.personalizer, reward.cluster_songs, replace(reward.cfg, **overrides),
+                        reward.judge)  # fmt: skip
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """MuChator's Table 3 shape (SFT against SFT+GRPO, mean ± half-range over seeds) and Table 7 shape (GRPO with
+    each reward removed, one seed), every column measured by the full reward on the held-out prompts."""
+    head = "| model | " + " | ".join(c for _, c in COLUMNS) + " |"
+    rule = "|---|" + "---:|" * len(COLUMNS)
+
+    def row(name: str, runs: Sequence[Mapping[str, float]]) -> str:
+        cells = []
+        for k, _ in COLUMNS:
+            v = [r[k] for r in runs]
+            cells.append(f"{np.mean(v):.3f}" + (f" ± {(max(v) - min(v)) / 2:.3f}" if len(v) > 1 else ""))
+        return f"| {name} | " + " | ".join(cells) + " |"
+
+    p = report["prompts"]
+    seeds = list(report["seeds"])
+    md = ["# GRPO with the hybrid reward (demo)", "",
+          f"{p['train']} RL prompts for training, {p['held_out']} held out (users and queries unseen in SFT); greedy "
+          "answers of the held-out prompts scored by the full hybrid reward. Relevance: share of answers passing the "
+          "judge's gate; personalization: mean R_pers; the rules: share of answers earning each.", "",
+          f"## SFT against SFT+GRPO (seeds {seeds})", "", head, rule, row("SFT", [report["before"]]),
+          row("SFT+GRPO", [s["after"] for s in report["seeds"].values()])]  # fmt: skip
+    if report.get("ablations"):
+        md += ["", f"## Reward ablation (seed {report['ablation_seed']})", "", head, rule,
+               row("SFT+GRPO, full reward", [report["seeds"][report["ablation_seed"]]["after"]])]  # fmt: skip
+        md += [row(f"without {name.removeprefix('no_')}", [a["after"]]) for name, a in report["ablations"].items()]
+    mismatch = report.get("logp_mismatch")
+    md += ["", "Train/rollout log-probability mismatch: " + (json.dumps(mismatch) if mismatch else
+           "not applicable here (generation and training are the same transformers model in fp32 on CPU); with vLLM "
+           "generation (`--vllm`) TRL logs `sampling/sampling_logp_difference/{mean,max}` and the importance-sampling "
+           "ratio from the first step.")]  # fmt: skip
+    return "\n".join(md) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pretrain.grpo", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="out", help="the corpus run's output folder (uq2i/, sft_demo/)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--eval-prompts", type=int, default=16, help="held-out RL prompts for the before/after reward")
+    p.add_argument("--ablate", action="store_true", help="also train with each reward removed (first seed; "
+                   f"{', '.join(ABLATIONS)}) for the ablation table")
+    p.add_argument("--vllm", action="store_true", help="generate with vLLM (GPU): TRL then logs the train/rollout "
+                   "log-probability mismatch and corrects it by truncated importance sampling")
     args = p.parse_args(argv)
     import pyarrow.dataset as pads
     from datasets import Dataset
@@ -162,27 +219,44 @@ def main(argv: list[str] | None = None) -> int:
     held, train = records[: args.eval_prompts], records[args.eval_prompts:]
     reward = build_reward(out)
     runs = out / "rl_demo"
-    report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)},
-                              "before": mean_reward(sft, held, reward), "seeds": {}}  # fmt: skip
+    report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)}, "reward": asdict(reward.cfg),
+                              "judge": reward.judge is not None, "before": mean_reward(sft, held, reward),
+                              "seeds": {}}  # fmt: skip
     print(f"[grpo] {len(train)} RL prompts, {len(held)} held out; SFT start: {json.dumps(report['before'])}")
-    for seed in args.seeds:
-        ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive", "query")} for r in train])
-        trainer = GRPOTrainer(model=str(sft), reward_funcs=[reward], args=grpo_args(runs / f"seed{seed}", args.steps, seed),
+    ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive", "query")} for r in train])
+    extra = {"use_vllm": True, "vllm_mode": "colocate", "use_cpu": False} if args.vllm else {}
+
+    def run(name: str, seed: int, fn: HybridReward) -> dict[str, Any]:
+        trainer = GRPOTrainer(model=str(sft), reward_funcs=[fn], args=grpo_args(runs / name, args.steps, seed, **extra),
                               train_dataset=ds)  # fmt: skip
         trainer.train()
-        final = runs / f"seed{seed}" / "hf"
+        final = runs / name / "hf"
         trainer.save_model(str(final))
         trainer.processing_class.save_pretrained(str(final))
-        train_rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
-        report["seeds"][seed] = {"after": mean_reward(final, held, reward), "train_reward_first": train_rewards[0],
-                                 "train_reward_last": train_rewards[-1]}  # fmt: skip
-        print(f"[grpo] seed {seed}: {json.dumps(report['seeds'][seed])}")
+        hist = trainer.state.log_history
+        train_rewards = [h["reward"] for h in hist if "reward" in h]
+        res = {"after": mean_reward(final, held, reward), "train_reward_first": train_rewards[0],
+               "train_reward_last": train_rewards[-1]}  # fmt: skip
+        diff = [h["sampling/sampling_logp_difference/mean"] for h in hist if "sampling/sampling_logp_difference/mean" in h]
+        if diff:
+            res["logp_mismatch_mean"] = float(np.mean(diff))
+        print(f"[grpo] {name}: {json.dumps(res)}")
+        return res
+
+    for seed in args.seeds:
+        report["seeds"][seed] = run(f"seed{seed}", seed, reward)
     after = [s["after"]["reward"] for s in report["seeds"].values()]
     report["after_mean"], report["after_spread"] = float(np.mean(after)), float((max(after) - min(after)) / 2)
+    if any("logp_mismatch_mean" in s for s in report["seeds"].values()):
+        report["logp_mismatch"] = {str(k): s.get("logp_mismatch_mean") for k, s in report["seeds"].items()}
+    if args.ablate:
+        report["ablation_seed"] = args.seeds[0]
+        report["ablations"] = {name: run(name, args.seeds[0], ablated(reward, **kw)) for name, kw in ABLATIONS.items()}
     runs.mkdir(parents=True, exist_ok=True)
     (runs / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (runs / "report.md").write_text(report_markdown(report), encoding="utf-8")
     print(f"[grpo] held-out mean hybrid reward: SFT {report['before']['reward']:.4f} -> GRPO "
-          f"{report['after_mean']:.4f} ± {report['after_spread']:.4f} over seeds {args.seeds}")
+          f"{report['after_mean']:.4f} ± {report['after_spread']:.4f} over seeds {args.seeds}; {runs / 'report.md'}")
     return 0
 
 

@@ -115,6 +115,8 @@ def test_hybrid_reward_formula(matcher):
     assert hybrid_reward(f, 0, 0.9, cfg) == pytest.approx(0.6)  # irrelevant: personalization counts for nothing
     with pytest.raises(ValueError, match="gate"):
         hybrid_reward(f, 0.5, 0.9, cfg)
+    # the ablation without the judge: every answer passes the gate
+    assert hybrid_reward(f, 0, 0.9, RewardConfig(lambda_pers=2.0, relevance_gate=False)) == pytest.approx(1.8 + 0.6)
 
 
 def test_rewards_cli(tmp_path, capsys):

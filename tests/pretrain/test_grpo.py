@@ -99,3 +99,26 @@ def test_the_judge_gates_relevance_when_the_record_has_a_query():
     # the judge decides where there is a query (cluster 8 holds only half the items, which the rule would pass);
     # without one, the cluster rule
     assert [x["relevance"] for x in reward.last] == [1.0, 0.0, 1.0]
+
+
+def test_ablations_remove_one_reward_each_and_the_report_has_both_tables():
+    from pretrain.grpo import ABLATIONS, ablated, report_markdown
+
+    matcher = CatalogMatcher([CatalogSong("s1", "Halo", ("Beyoncé",)), CatalogSong("s3", "Creep", ("Radiohead",))])
+    full = HybridReward(matcher, FakePersonalizer(), {8: {"s1", "s3"}})
+    answer = "1. Halo — Beyoncé\n2. Creep — Radiohead"
+    base = full.components(answer, "u", 9, [])  # cluster 9 is empty: the gate closes
+    assert base["relevance"] == 0.0 and base["reward"] == pytest.approx(0.75)  # every rule but format (two items)
+    no_rel = ablated(full, **ABLATIONS["no_relevance"]).components(answer, "u", 9, [])
+    assert no_rel["reward"] == pytest.approx(base["reward"] + (0.9 + 1.0) / 2)  # personalization now counts
+    no_div = ablated(full, **ABLATIONS["no_diversity"]).components(answer, "u", 9, [])
+    assert no_div["reward"] == pytest.approx(base["reward"] - 0.25) and no_div["r_diversity"] == 1.0
+    assert full.cfg.lambda_diversity == 0.25  # the original is untouched
+    m = {"reward": 0.5, "relevance": 0.0, "personalization": 0.0, "r_format": 0.0, "r_factuality": 1.0,
+         "r_diversity": 1.0, "r_dedup": 1.0}
+    rep = {"prompts": {"train": 11, "held_out": 16}, "before": m,
+           "seeds": {0: {"after": {**m, "reward": 0.6}}, 1: {"after": {**m, "reward": 0.8}}},
+           "ablation_seed": 0, "ablations": {"no_format": {"after": {**m, "reward": 0.4}}}}
+    md = report_markdown(rep)
+    assert "| SFT+GRPO | 0.700 ± 0.100 |" in md and "| SFT | 0.500 |" in md
+    assert "| without format | 0.400 |" in md and "| SFT+GRPO, full reward | 0.600 |" in md
