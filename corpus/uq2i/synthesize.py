@@ -43,8 +43,9 @@ class SynthesisConfig:
     """Feedback that makes a song a favorite."""
     min_plays: int = 3
     """A song played (not skipped) at least this many times is a favorite too."""
-    max_per_artist: int = 2
-    """At most this many songs of one (main) artist in a list."""
+    max_per_artist: int = 1
+    """At most this many songs of one (main) artist in a list. 1: the RL diversity reward (`eval.rewards`) pays
+    only lists without a repeated artist, so the SFT lists must not teach repeats."""
     recent_events: int = 20
     """Most recent events rendered in the user context."""
     rl_share: float = 0.2

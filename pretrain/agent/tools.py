@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from corpus.uq2i.synthesize import SynthesisConfig
+
 
 @dataclass(frozen=True)
 class ToolResult:
@@ -71,7 +73,7 @@ class Recommend:
 
     def __init__(self, songs_in: Mapping[int, Sequence[str]], pool_texts: Mapping[str, int], scorer: Any,
                  text_of: Mapping[str, str], artist_of: Mapping[str, str], positives: Mapping[str, Sequence[str]],
-                 max_per_artist: int = 2):  # fmt: skip
+                 max_per_artist: int = SynthesisConfig.max_per_artist):  # fmt: skip
         from eval.recommend.baselines import BM25
 
         if max_per_artist < 1:

@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from corpus.uq2i.synthesize import SynthesisConfig
 from eval.recommend.match import CatalogMatcher, CatalogSong
 from eval.rewards import RewardConfig
 from pretrain.agent.boundary import (
@@ -48,10 +49,10 @@ class FakePersonalizer:
         return np.array([SCORES.get(i, np.nan) for i in items])
 
 
-def toolbox(positives=None) -> Toolbox:
+def toolbox(positives=None, max_per_artist: int = 2) -> Toolbox:
     songs_in = {1: ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s9"], 2: ["s3"]}  # s9: not in the catalog
     rec = Recommend(songs_in, {"sad songs": 1, "Party Hits": 2}, FakePersonalizer(), TEXT, ARTIST,
-                    positives or {"u": ["s2"]})  # fmt: skip
+                    positives or {"u": ["s2"]}, max_per_artist)  # fmt: skip
     return Toolbox(CatalogSearch(TEXT), rec, max_k=5)
 
 
@@ -78,6 +79,9 @@ def test_recommend_follows_the_synthesis_path():
     assert got.text.splitlines()[0] == "1. Creep — Radiohead [s5]"
     assert rec.scorer.contexts[-1].user == "u" and rec.scorer.contexts[-1].history == ("s2",)
     assert rec("u", "sad songs", 2).ids == ("s5", "s6")
+    # the synthesis's default, one song per artist (the diversity reward's rule): no second Radiohead song
+    assert toolbox(max_per_artist=SynthesisConfig.max_per_artist).recommend("u", "sad songs", 5).ids == (
+        "s5", "s3", "s4", "s1")
     assert rec("v", "  SAD   Songs ", 1).ids == ("s2",)  # another user's history; the request folded to the pool's text
     assert rec.cluster_of("party hits") == 2 and rec.cluster_of("some sad music") == 1  # exact, else BM25's nearest
     assert rec.cluster_of("zzz") is None and rec("u", "zzz", 3).ids == ()
