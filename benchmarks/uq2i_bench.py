@@ -23,6 +23,22 @@ OUT = ROOT / "bench_out" / "uq2i"
 USERS_TARGET = 10_000_000
 
 
+def fit_judge(stage, work) -> dict:
+    """The relevance judge as the stage's prepare trains it (the synthesis filters candidates with it)."""
+    import pyarrow.dataset as pads
+
+    from corpus.queries.pool import annotated_songs
+    from corpus.uq2i.judge import RelevanceJudge
+    from jobs.outputs import part_files
+    from jobs.stages.uq2i import JUDGE_DIR, POOL_DIR
+
+    pool = pads.dataset(part_files(work / POOL_DIR), format="parquet").to_table(
+        columns=["query_id", "text", "song_id", "song_ids", "facts", "cluster"]).to_pylist()
+    judge, rep = RelevanceJudge.fit(pool, annotated_songs(stage.ingest_dir), stage.cfg.judge)
+    judge.save(work / JUDGE_DIR, rep)
+    return rep
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="small", help="demo sample preset (tiny, small, medium)")
@@ -57,6 +73,9 @@ def main(argv: list[str] | None = None) -> dict:
     figures = evaluate_split(events, cfg.uq2i.personalizer)
     t_eval = time.perf_counter() - t0
     (work / "_personalizer.json").write_text("{}")
+    t0 = time.perf_counter()
+    judge_rep = fit_judge(stage, work)
+    t_judge = time.perf_counter() - t0
     stage._load(work)  # catalog and index: loaded once per worker
     t0 = time.perf_counter()
     users = samples = 0
@@ -68,7 +87,8 @@ def main(argv: list[str] | None = None) -> dict:
     rate = users / t_syn
     out = {"users": users, "samples": samples, "queries": len(queries), "clusters": rep["clusters"],
            "events": len(events), "pool_s": t_pool, "queries_per_s": len(queries) / t_pool,
-           "personalizer_fit_s": t_fit, "personalizer_eval_s": t_eval, "synthesis_s": t_syn,
+           "personalizer_fit_s": t_fit, "personalizer_eval_s": t_eval, "judge_fit_s": t_judge,
+           "judge_valid_f1": judge_rep["valid_at_threshold"]["f1"], "synthesis_s": t_syn,
            "users_per_s_per_core": rate, "projection_10M_users_core_hours": USERS_TARGET / rate / 3600,
            "model_ndcg@10": figures["model"]["ndcg@10"], "popularity_ndcg@10": figures["popularity"]["ndcg@10"]}  # fmt: skip
     print(f"[uq2i] pool: {len(queries):,} queries in {rep['clusters']:,} clusters, {t_pool:.1f} s "

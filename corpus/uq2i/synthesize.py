@@ -48,6 +48,10 @@ class SynthesisConfig:
     only lists without a repeated artist, so the SFT lists must not teach repeats."""
     recent_events: int = 20
     """Most recent events rendered in the user context."""
+    relevance_filter: bool = True
+    """Drop candidates the relevance judge (`corpus.uq2i.judge`, the RL reward's gate) finds irrelevant to the
+    request before the personalization ranking: a cluster also holds songs its queries' phrasing brought in, and
+    SFT lists the RL reward would reject teach the wrong thing."""
     rl_share: float = 0.2
     """Share of users (by hash) whose samples go to the RL split; the rest to SFT."""
     seed: int = 0
@@ -139,9 +143,12 @@ class Sample:
 
 
 def choose_list(user_id: str, events: Sequence[Mapping[str, Any]], index: ClusterIndex, scorer: Any,
-                artist_of: Mapping[str, str], cfg: SynthesisConfig) -> tuple[Sample | None, str | None]:  # fmt: skip
+                artist_of: Mapping[str, str], cfg: SynthesisConfig, judge: Any = None
+                ) -> tuple[Sample | None, str | None]:  # fmt: skip
     """(sample, None) or (None, drop reason) for one user whose events (sorted by time) are given. `scorer` has
-    `score(context, items) -> np.ndarray` (NaN for unknown items): `corpus.personalize.Personalizer`."""
+    `score(context, items) -> np.ndarray` (NaN for unknown items): `corpus.personalize.Personalizer`. `judge`
+    (`corpus.uq2i.judge.RelevanceJudge`, used when `cfg.relevance_filter`): candidates it scores below its
+    threshold for the request are dropped first."""
     from corpus.personalize.model import Context
 
     favs = favorites(events, cfg)
@@ -161,6 +168,11 @@ def choose_list(user_id: str, events: Sequence[Mapping[str, Any]], index: Cluste
         cands = [s for s in index.songs_in.get(int(q["cluster"]), ()) if s not in known and s in artist_of]
         if len(cands) < cfg.list_size:
             continue
+        if judge is not None and cfg.relevance_filter:
+            rel = judge.score(q["text"], cands) >= judge.threshold
+            cands = [s for s, r in zip(cands, rel, strict=True) if r]
+            if len(cands) < cfg.list_size:
+                continue
         scores = scorer.score(ctx, cands)
         ok = ~np.isnan(scores)
         ranked = sorted((i for i in range(len(cands)) if ok[i]), key=lambda i: (-scores[i], cands[i]))

@@ -9,7 +9,8 @@ events (`behavior/_sessions`) and evaluation users (`behavior/heldout_events`).
    then the query-item relevance judge on the pool (`corpus.uq2i.judge`, `uq2i/_judge/`, `_judge_report.md`): the
    RL reward's relevance gate.
 2. Tasks (one per user bucket, any engine: datatrove or Spark): each user of the bucket becomes one sample or one
-   exclusion with its reason. Rows are users: users in = samples + users dropped by reason.
+   exclusion with its reason; candidates the judge rejects are dropped before ranking
+   (`synthesis.relevance_filter`). Rows are users: users in = samples + users dropped by reason.
 """
 
 from __future__ import annotations
@@ -143,7 +144,13 @@ class Uq2iStage(Stage):
             songs = {k: v for k, v in read_catalog_items(self.ingest_dir).items() if v["item_type"] == "song"}
             text_of = {k: t for k, v in songs.items() if (t := item_text(v))}
             artist_of = {k: (songs[k]["artists"] or [k])[0] for k in text_of}
-            self._loaded = (ClusterIndex.read(work_dir / POOL_DIR), Personalizer.load(work_dir / MODEL_DIR), text_of, artist_of)
+            judge = None
+            if self.cfg.synthesis.relevance_filter:
+                from corpus.uq2i.judge import RelevanceJudge
+
+                judge = RelevanceJudge.load(work_dir / JUDGE_DIR)
+            self._loaded = (ClusterIndex.read(work_dir / POOL_DIR), Personalizer.load(work_dir / MODEL_DIR), text_of,
+                            artist_of, judge)  # fmt: skip
         return self._loaded
 
     def profiles(self, users: set[str]) -> dict[str, dict]:
@@ -161,7 +168,7 @@ class Uq2iStage(Stage):
         from corpus.behavior.interleave import interleave_user, render_profile
         from corpus.uq2i.synthesize import choose_list, render_answer, render_prompt
 
-        index, model, text_of, artist_of = self._load(work_dir)
+        index, model, text_of, artist_of, judge = self._load(work_dir)
         syn = self.cfg.synthesis
         by_user: dict[str, list[dict]] = {}
         for e in self.training_events():
@@ -178,7 +185,7 @@ class Uq2iStage(Stage):
             if user in self.evaluation_users:
                 sample, reason = None, "evaluation_user"
             else:
-                sample, reason = choose_list(user, events, index, model, artist_of, syn)
+                sample, reason = choose_list(user, events, index, model, artist_of, syn, judge)
             if sample is None:
                 reasons[reason] += 1
                 tally.drop(source, reason)

@@ -122,6 +122,8 @@ def test_uq2i_stage_on_the_demo(tmp_path):
 
     judge = RelevanceJudge.load(out / "uq2i" / "_judge")
     assert set(s["items"][0] for s in samples) <= set(judge.descriptions)
+    # candidates the judge rejects are filtered out, so every SFT/RL list passes the RL reward's relevance gate
+    assert all(judge.gate(s["query"], s["items"]) == 1.0 for s in samples)
     assert "| logistic judge" in (out / "uq2i" / "_judge_report.md").read_text()
     rerun = run_corpus(cfg, stages=("uq2i",), engine=LocalEngine(progress=False))
     assert rerun.results[0].status == "skipped"
