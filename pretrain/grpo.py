@@ -115,12 +115,16 @@ def build_reward(out: str | Path, cfg: RewardConfig | None = None) -> HybridRewa
     return HybridReward(matcher, Personalizer.load(out / "uq2i" / "_personalizer"), clusters, cfg, judge)
 
 
+GRPO_LR = 1e-5
+"""Learning rate of the demo's GRPO runs (`--lr`)."""
+
+
 def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
     """TRL's `GRPOConfig` as the seeds define GRPO (see the module docstring); CPU, fp32, no reporting."""
     from trl import GRPOConfig
 
     base = {"num_generations": 8, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1,
-            "max_completion_length": 160, "learning_rate": 1e-5, "beta": 0.04, "epsilon": 0.2,
+            "max_completion_length": 160, "learning_rate": GRPO_LR, "beta": 0.04, "epsilon": 0.2,
             "scale_rewards": "none", "loss_type": "grpo", "temperature": 1.0, "max_steps": steps,
             "use_cpu": True, "bf16": False, "report_to": [], "logging_steps": 1, "save_strategy": "no",
             "seed": seed, "output_dir": str(out)}  # fmt: skip
@@ -197,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="out", help="the corpus run's output folder (uq2i/, sft_demo/)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--lr", type=float, default=GRPO_LR, help="learning rate (the demo's tiny model; about 1e-6 for "
+                   "billion-parameter policies)")
     p.add_argument("--eval-prompts", type=int, default=16, help="held-out RL prompts for the before/after reward")
     p.add_argument("--ablate", action="store_true", help="also train with each reward removed (first seed; "
                    f"{', '.join(ABLATIONS)}) for the ablation table")
@@ -227,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = {"use_vllm": True, "vllm_mode": "colocate", "use_cpu": False} if args.vllm else {}
 
     def run(name: str, seed: int, fn: HybridReward) -> dict[str, Any]:
-        trainer = GRPOTrainer(model=str(sft), reward_funcs=[fn], args=grpo_args(runs / name, args.steps, seed, **extra),
+        trainer = GRPOTrainer(model=str(sft), reward_funcs=[fn],
+                              args=grpo_args(runs / name, args.steps, seed, learning_rate=args.lr, **extra),
                               train_dataset=ds)  # fmt: skip
         trainer.train()
         final = runs / name / "hf"

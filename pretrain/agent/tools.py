@@ -73,14 +73,14 @@ class Recommend:
 
     def __init__(self, songs_in: Mapping[int, Sequence[str]], pool_texts: Mapping[str, int], scorer: Any,
                  text_of: Mapping[str, str], artist_of: Mapping[str, str], positives: Mapping[str, Sequence[str]],
-                 max_per_artist: int = SynthesisConfig.max_per_artist):  # fmt: skip
+                 max_per_artist: int = SynthesisConfig.max_per_artist, judge: Any = None):  # fmt: skip
         from eval.recommend.baselines import BM25
 
         if max_per_artist < 1:
             raise ValueError(f"Recommend: max_per_artist must be >= 1, got {max_per_artist}")
         self.songs_in, self.scorer = songs_in, scorer
         self.text_of, self.artist_of, self.positives = text_of, artist_of, positives
-        self.max_per_artist = max_per_artist
+        self.max_per_artist, self.judge = max_per_artist, judge
         self.cluster_of_text: dict[str, int] = {}
         for text, cluster in pool_texts.items():
             self.cluster_of_text.setdefault(_fold(text), int(cluster))
@@ -105,6 +105,9 @@ class Recommend:
         history = tuple(self.positives.get(user_id, ()))
         known = set(history)
         cands = [s for s in self.songs_in.get(cluster, ()) if s not in known and s in self.artist_of] if cluster is not None else []  # fmt: skip
+        if cands and self.judge is not None:  # the synthesis's relevance filter (`SynthesisConfig.relevance_filter`)
+            rel = self.judge.score(query, cands) >= self.judge.threshold
+            cands = [c for c, r in zip(cands, rel, strict=True) if r]
         scores = self.scorer.score(Context(user_id, history), cands) if cands else np.array([])
         ranked = sorted((i for i in range(len(cands)) if not np.isnan(scores[i])), key=lambda i: (-scores[i], cands[i]))
         picked: list[str] = []
@@ -186,9 +189,14 @@ class Toolbox:
             if e["item_type"] == "song" and e["feedback"] in POSITIVE:
                 positives.setdefault(e["user_id"], []).append(e["item_id"])
         positives = {u: list(dict.fromkeys(v)) for u, v in positives.items()}
+        judge = None
+        if SynthesisConfig.relevance_filter and (out / "uq2i" / "_judge" / "model.json").is_file():
+            from corpus.uq2i.judge import RelevanceJudge
+
+            judge = RelevanceJudge.load(out / "uq2i" / "_judge")
         rec = Recommend(ClusterIndex.read(pool).songs_in, {r["text"]: r["cluster"] for r in rows},
                         Personalizer.load(out / "uq2i" / "_personalizer"), text_of, artist_of, positives,
-                        max_per_artist)  # fmt: skip
+                        max_per_artist, judge)  # fmt: skip
         return cls(CatalogSearch(text_of), rec)
 
 

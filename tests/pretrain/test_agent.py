@@ -344,3 +344,15 @@ def test_agent_config_is_checked():
                 {"round_trip_tokens": -1}]:  # fmt: skip
         with pytest.raises(ValueError, match="AgentConfig"):
             AgentConfig(**bad)
+
+
+def test_recommend_drops_the_candidates_the_judge_rejects():
+    class Judge:
+        threshold = 0.5
+
+        def score(self, query, ids):
+            return np.array([0.0 if i == "s5" else 0.9 for i in ids])
+
+    songs_in = {1: ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s9"]}
+    rec = Recommend(songs_in, {"sad songs": 1}, FakePersonalizer(), TEXT, ARTIST, {"u": ["s2"]}, 1, Judge())
+    assert rec("u", "sad songs", 5).ids == ("s6", "s3", "s4", "s1")  # Creep (s5) rejected: Karma Police leads
