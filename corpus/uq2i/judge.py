@@ -124,21 +124,37 @@ class Featurizer:
         n = np.linalg.norm(x, axis=1, keepdims=True)
         return np.divide(x, n, out=np.zeros_like(x), where=n > 0)
 
+    def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, Any, list[frozenset[str]]]:
+        """One side of the pairs: (L2-normalised embeddings, L2-normalised hashed character n-gram rows, content
+        units) of each text."""
+        return self._embed(texts), self.chars.transform(list(texts)).tocsr(), [frozenset(units(t)) for t in texts]
+
+    @staticmethod
+    def pair_rows(q: tuple[np.ndarray, Any, frozenset[str]], songs: tuple[np.ndarray, Any, list[frozenset[str]]]
+                  ) -> np.ndarray:  # fmt: skip
+        """Feature rows of one encoded query against encoded descriptions: [embedding cosine, character cosine,
+        share of the query's units in the description, all of them in it, element-wise embedding product]."""
+        a, cq, qu = q
+        b, cd, du = songs
+        cos = b @ a
+        chars = np.asarray((cd @ cq.T).todense()).ravel()
+        overlap = np.array([len(qu & d) / len(qu) if qu else 0.0 for d in du])
+        subset = np.array([float(bool(qu) and qu <= d) for d in du])
+        return np.column_stack([cos, chars, overlap, subset, b * a]).astype(np.float64)
+
     def __call__(self, queries: Sequence[str], descriptions: Sequence[str]) -> np.ndarray:
         uq, ud = sorted(set(queries)), sorted(set(descriptions))
-        eq, ed = dict(zip(uq, self._embed(uq), strict=True)), dict(zip(ud, self._embed(ud), strict=True))
-        cq = dict(zip(uq, self.chars.transform(uq), strict=True))
-        cd = dict(zip(ud, self.chars.transform(ud), strict=True))
-        uu = {t: units(t) for t in uq}
-        ud_units = {t: units(t) for t in ud}
-        rows = []
-        for q, d in zip(queries, descriptions, strict=True):
-            a, b = eq[q], ed[d]
-            qu = uu[q]
-            overlap = len(qu & ud_units[d]) / len(qu) if qu else 0.0
-            rows.append(np.concatenate([[float(a @ b), float(cq[q].multiply(cd[d]).sum()), overlap,
-                                         float(bool(qu) and qu <= ud_units[d])], a * b]))  # fmt: skip
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        eq, cq, qu = self.encode(uq)
+        ed, cd, du = self.encode(ud)
+        qi, di = {t: i for i, t in enumerate(uq)}, {t: i for i, t in enumerate(ud)}
+        out = np.zeros((len(queries), 4 + ed.shape[1]))
+        by_query: dict[int, list[int]] = {}
+        for n, q in enumerate(queries):
+            by_query.setdefault(qi[q], []).append(n)
+        for k, rows in by_query.items():
+            idx = [di[descriptions[n]] for n in rows]
+            out[rows] = self.pair_rows((eq[k], cq[k], qu[k]), (ed[idx], cd[idx], [du[i] for i in idx]))
+        return out
 
 
 def conflicts(qfacts: Mapping[str, str], row: Mapping[str, Any], sfacts: Mapping[str, str]) -> bool:
@@ -246,6 +262,7 @@ class RelevanceJudge:
         self.threshold, self.cfg = threshold, cfg
         self.descriptions: Mapping[str, str] = descriptions or {}
         self._feat: Featurizer | None = None
+        self._cache: dict[str, tuple[np.ndarray, Any, frozenset[str]]] = {}
 
     @property
     def featurizer(self) -> Featurizer:
@@ -259,12 +276,26 @@ class RelevanceJudge:
         x = (self.featurizer(queries, descriptions) - self.mean) / self.scale
         return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
 
+    def _encoded(self, ids: Sequence[str]) -> tuple[np.ndarray, Any, list[frozenset[str]]]:
+        """The songs' encoded descriptions, each encoded once per judge (the synthesis scores the same cluster
+        members for many users)."""
+        from scipy.sparse import vstack
+
+        missing = [s for s in dict.fromkeys(ids) if s not in self._cache]
+        if missing:
+            e, c, u = self.featurizer.encode([self.descriptions[s] for s in missing])
+            self._cache.update((s, (e[i], c[i], u[i])) for i, s in enumerate(missing))
+        got = [self._cache[s] for s in ids]
+        return np.stack([g[0] for g in got]), vstack([g[1] for g in got]).tocsr(), [g[2] for g in got]
+
     def score(self, query: str, song_ids: Sequence[str]) -> np.ndarray:
         """P(relevant) of each song for the query; a song without a description (not in the catalog) scores 0."""
         known = [i for i, s in enumerate(song_ids) if s in self.descriptions]
         out = np.zeros(len(song_ids))
         if known:
-            out[known] = self.probabilities([query] * len(known), [self.descriptions[song_ids[i]] for i in known])
+            e, c, u = self.featurizer.encode([query])
+            x = self.featurizer.pair_rows((e[0], c[0], u[0]), self._encoded([song_ids[i] for i in known]))
+            out[known] = 1.0 / (1.0 + np.exp(-(((x - self.mean) / self.scale) @ self.coef + self.intercept)))
         return out
 
     def gate(self, query: str, song_ids: Sequence[str]) -> float:

@@ -92,6 +92,10 @@ def test_fit_beats_the_cluster_rule_gates_lists_and_round_trips(data, tmp_path):
     assert judge.score(q, sad_rock).mean() > judge.score(q, happy_jazz).mean() + 0.3
     assert judge.gate(q, sad_rock) == 1.0 and judge.gate(q, happy_jazz) == 0.0
     assert judge.gate(q, []) == 0.0 and judge.score(q, ["not-in-catalog"]).tolist() == [0.0]
+    # the cached per-song path scores as the batch featurizer the fit used
+    ids = sad_rock + happy_jazz
+    np.testing.assert_allclose(judge.score(q, ids), judge.probabilities([q] * len(ids), [judge.descriptions[i] for i in ids]),
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
     judge.save(tmp_path / "j", rep)
     again = RelevanceJudge.load(tmp_path / "j")
     np.testing.assert_allclose(again.score(q, sad_rock + happy_jazz), judge.score(q, sad_rock + happy_jazz), rtol=1e-12)
