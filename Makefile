@@ -72,6 +72,7 @@ sft: $(STAMP)
 rl: $(STAMP)
 	@test -f out/sft_demo/sft/sft/hf/config.json || { echo "make rl: run make sft first (GRPO starts from the SFT checkpoint)" >&2; exit 2; }
 	$(PY) -m pretrain.grpo $(RL_ARGS)
+	$(PY) -m pretrain.agent
 
 eval: $(STAMP)
 	@test -n "$(MODEL)" || { echo "usage: make eval MODEL=DIR [BASELINE=OTHER/results.json] [EVAL_ARGS='mc_limit=50 device=cuda']" >&2; exit 2; }
