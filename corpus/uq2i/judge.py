@@ -227,30 +227,18 @@ def training_pairs(pool: Sequence[Mapping[str, Any]], songs: Sequence[Mapping[st
     return out
 
 
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
-
-
 def _prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    tp = float(((pred == 1) & (y == 1)).sum())
-    p = tp / max(float(pred.sum()), 1.0)
-    r = tp / max(float(y.sum()), 1.0)
-    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+    from corpus.classify.metrics import prf
+
+    return {k: prf(y, pred)[k] for k in ("precision", "recall", "f1")}
 
 
 def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
-    """Brier score, expected calibration error and the per-bin table (mean probability, positive rate, count)."""
-    edges = np.linspace(0, 1, bins + 1)
-    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    table, ece = [], 0.0
-    for b in range(bins):
-        m = idx == b
-        if m.any():
-            table.append({"bin": b, "mean_p": float(p[m].mean()), "positive_rate": float(y[m].mean()), "n": int(m.sum())})
-            ece += m.mean() * abs(p[m].mean() - y[m].mean())
-    return {"brier": float(np.mean((p - y) ** 2)), "ece": float(ece), "bins": table}
+    """Brier score, expected calibration error and the per-bin table (`corpus.classify.metrics.reliability`)."""
+    from corpus.classify.metrics import reliability as bins_and_ece
+
+    table, ece = bins_and_ece(y, p, bins)
+    return {"brier": float(np.mean((p - y) ** 2)), "ece": ece, "bins": table}
 
 
 class RelevanceJudge:
@@ -314,6 +302,8 @@ class RelevanceJudge:
         the annotated songs (`pool.annotated_songs`)."""
         from sklearn.linear_model import LogisticRegression
 
+        from corpus.classify.metrics import roc_auc
+
         cfg = cfg or JudgeConfig()
         desc = {r["song_id"]: describe(r) for r in songs}
         pairs = training_pairs(pool, songs, cfg)
@@ -344,7 +334,7 @@ class RelevanceJudge:
         rule = np.array([int(p[1] in members.get(cluster_of.get(p[3], -1), ())) for p in vp])
         report = {"config": asdict(cfg), "pairs": {"train": int(tr.sum()), "valid": int(valid.sum()),
                                                    "positive_share": float(y.mean())},
-                  "threshold": judge.threshold, "valid_auc": _auc(yv, pv),
+                  "threshold": judge.threshold, "valid_auc": roc_auc(yv, pv),
                   "valid_at_threshold": _prf(yv, (pv >= judge.threshold).astype(int)),
                   "valid_at_0.5": _prf(yv, (pv >= 0.5).astype(int)), "reliability": reliability(yv, pv),
                   "cluster_rule_valid": _prf(yv, rule), "songs_described": len(desc)}  # fmt: skip
@@ -389,6 +379,7 @@ def report_markdown(rep: Mapping[str, Any]) -> str:
              f"| cluster rule (item indexed under the query's cluster) | {c['precision']:.3f} | {c['recall']:.3f} | "
              f"{c['f1']:.3f} |", "",
              f"Validation AUC {rep['valid_auc']:.3f}; Brier {r['brier']:.4f}, ECE {r['ece']:.4f}.", "",
-             "| bin | mean P | positive rate | pairs |", "|---:|---:|---:|---:|"]  # fmt: skip
-    lines += [f"| {b['bin']} | {b['mean_p']:.3f} | {b['positive_rate']:.3f} | {b['n']:,} |" for b in r["bins"]]
+             "| P bin | mean P | relevant share | pairs |", "|---|---:|---:|---:|"]  # fmt: skip
+    lines += [f"| {b['lo']:.1f}-{b['hi']:.1f} | {b['mean_score']:.3f} | {b['frac_music']:.3f} | {b['n']:,} |"
+              for b in r["bins"]]  # `frac_music`: the share of positive (relevant) pairs in the bin
     return "\n".join(lines) + "\n"
