@@ -23,22 +23,6 @@ OUT = ROOT / "bench_out" / "uq2i"
 USERS_TARGET = 10_000_000
 
 
-def fit_judge(stage, work) -> dict:
-    """The relevance judge as the stage's prepare trains it (the synthesis filters candidates with it)."""
-    import pyarrow.dataset as pads
-
-    from corpus.queries.pool import annotated_songs
-    from corpus.uq2i.judge import RelevanceJudge
-    from jobs.outputs import part_files
-    from jobs.stages.uq2i import JUDGE_DIR, POOL_DIR
-
-    pool = pads.dataset(part_files(work / POOL_DIR), format="parquet").to_table(
-        columns=["query_id", "text", "song_id", "song_ids", "facts", "cluster"]).to_pylist()
-    judge, rep = RelevanceJudge.fit(pool, annotated_songs(stage.ingest_dir), stage.cfg.judge)
-    judge.save(work / JUDGE_DIR, rep)
-    return rep
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="small", help="demo sample preset (tiny, small, medium)")
@@ -74,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     t_eval = time.perf_counter() - t0
     (work / "_personalizer.json").write_text("{}")
     t0 = time.perf_counter()
-    judge_rep = fit_judge(stage, work)
+    judge_rep = stage.train_judge(work)  # the synthesis filters candidates with it
     t_judge = time.perf_counter() - t0
     stage._load(work)  # catalog and index: loaded once per worker
     t0 = time.perf_counter()

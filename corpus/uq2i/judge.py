@@ -28,7 +28,6 @@ query's cluster).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from corpus.queries.generate import _words, song_facts
+from corpus.uq2i.synthesize import _h
 
 CONFLICT_KINDS = ("mood", "decade", "artist", "genre")
 """Fact kinds on which a song with a different value contradicts the query (a song has one mood quadrant, one
@@ -79,10 +79,6 @@ class JudgeConfig:
             raise ValueError(f"JudgeConfig.fact_positives must be >= 0, got {self.fact_positives}")
         if not 0.0 < self.valid_share < 0.5 or not 0.0 < self.list_share <= 1.0 or self.C <= 0:
             raise ValueError("JudgeConfig: valid_share in (0, 0.5), list_share in (0, 1], C > 0")
-
-
-def _h(*parts: object) -> int:
-    return int.from_bytes(hashlib.blake2b("\x00".join(map(str, parts)).encode(), digest_size=8).digest(), "big")
 
 
 def describe(row: Mapping[str, Any]) -> str:
@@ -207,9 +203,11 @@ def training_pairs(pool: Sequence[Mapping[str, Any]], songs: Sequence[Mapping[st
             for j in range(40 * want):
                 if len(neg) >= want:
                     break
-                hard = j % 2 == 0 and kinds
-                pool_ids = by_value.get((kinds[_h(qid, "k", j) % len(kinds)], qf[kinds[_h(qid, "k", j) % len(kinds)]]),
-                                        ids) if hard else ids  # fmt: skip
+                if j % 2 == 0 and kinds:  # hard: a song sharing one of the query's facts
+                    kind = kinds[_h(qid, "k", j) % len(kinds)]
+                    pool_ids = by_value.get((kind, qf[kind]), ids)
+                else:
+                    pool_ids = ids
                 sid = pool_ids[_h(cfg.seed, qid, "neg", j) % len(pool_ids)]
                 if sid not in pos and sid not in neg and conflicts(qf, by_id[sid], facts[sid]):
                     neg.append(sid)

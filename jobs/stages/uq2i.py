@@ -110,14 +110,19 @@ class Uq2iStage(Stage):
             (work_dir / "_personalizer.json").write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")
             Personalizer.fit(events, self.cfg.personalizer).save(work_dir / MODEL_DIR)
         if not (work_dir / JUDGE_DIR / "model.json").exists():
-            from corpus.queries.pool import annotated_songs
-            from corpus.uq2i.judge import RelevanceJudge, report_markdown
+            self.train_judge(work_dir)
 
-            pool = pads.dataset(part_files(work_dir / POOL_DIR), format="parquet").to_table(
-                columns=["query_id", "text", "song_id", "song_ids", "facts", "cluster"]).to_pylist()
-            judge, rep = RelevanceJudge.fit(pool, annotated_songs(self.ingest_dir), self.cfg.judge)
-            judge.save(work_dir / JUDGE_DIR, rep)
-            (work_dir / "_judge_report.md").write_text(report_markdown(rep), encoding="utf-8")
+    def train_judge(self, work_dir: Path) -> dict:
+        """The relevance judge on the written pool (`uq2i/_judge/`, `_judge_report.md`); returns its report."""
+        from corpus.queries.pool import annotated_songs
+        from corpus.uq2i.judge import RelevanceJudge, report_markdown
+
+        pool = pads.dataset(part_files(work_dir / POOL_DIR), format="parquet").to_table(
+            columns=["query_id", "text", "song_id", "song_ids", "facts", "cluster"]).to_pylist()
+        judge, rep = RelevanceJudge.fit(pool, annotated_songs(self.ingest_dir), self.cfg.judge)
+        judge.save(work_dir / JUDGE_DIR, rep)
+        (work_dir / "_judge_report.md").write_text(report_markdown(rep), encoding="utf-8")
+        return rep
 
     def training_events(self, users: set[str] | None = None) -> list[dict]:
         files = part_files(self.behavior_dir / "_sessions")
