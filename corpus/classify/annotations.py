@@ -30,11 +30,31 @@ EVAL_ONLY_FILES = ("web_crawl_samples/c4_en_validation_2k.jsonl", "web_crawl_sam
 # was unsure: not a sample). All 1,000 C4 train pages are labelled now (GUIDE.md), so C4 is one random sample.
 RANDOM_SAMPLE_END = {"c4_en_train_first1000": 1000}
 
+# BBC's systematic sample (GUIDE.md): entertainment 001-020 and every 7th from 022, tech every 13th from 001,
+# business and sport every 17th, politics every 14th. Other BBC labels were *selected* (the articles the lexicon
+# rule abstained on) and are reported apart, so the sample's figures stay a sample's.
+BBC_SAMPLE_STEP = {"entertainment": 7, "tech": 13, "business": 17, "sport": 17, "politics": 14}
+
+
+def in_bbc_sample(key: str) -> bool:
+    """Whether a BBC key (`<category>/<NNN>.txt`) is in the systematic sample described in GUIDE.md."""
+    cat, _, name = str(key).partition("/")
+    step, n = BBC_SAMPLE_STEP.get(cat), int(name[:3]) if name[:3].isdigit() else 0
+    if step is None or n < 1:
+        return False
+    if cat == "entertainment":
+        return n <= 20 or (n >= 22 and (n - 22) % step == 0)
+    return (n - 1) % step == 0
+
 
 def report_group(source: str, doc: str | int) -> str:
     """The group a labelled document's figures are reported under: its source, or `<source> (selected)`."""
     end = RANDOM_SAMPLE_END.get(source)
-    return f"{source} (selected)" if end is not None and isinstance(doc, int) and doc > end else source
+    if end is not None and isinstance(doc, int) and doc > end:
+        return f"{source} (selected)"
+    if source == "bbc_news_fulltext" and not in_bbc_sample(str(doc)):
+        return f"{source} (selected)"
+    return source
 
 
 class AnnotationError(ValueError):

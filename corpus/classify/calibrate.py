@@ -280,7 +280,9 @@ def _header(meta: dict[str, Any], stats: dict[str, Any] | None, n_docs: int, fol
         "  folds; each fold is scored by a model trained (and quantized) exactly like this one without that fold's",
         "  documents, and the document model is fitted and chosen on the other folds' scores. The shipped model",
         "  trained on every label, so scoring these documents with it would be in-sample; these figures are not.",
-        f"- fastText: {json.dumps(meta.get('train', {}))}; quantized: {json.dumps(meta.get('quantized'))}.",
+        f"- fastText: {json.dumps(meta.get('train', {}))}; quantized: {json.dumps(meta.get('quantized'))}; text "
+        f"preparation: {json.dumps(meta.get('prep', {}))} (`cjk_punct: drop`: punctuation next to Chinese text is "
+        "removed; the Chinese non-music training text has none, so it had become music evidence).",
     ]
     if stats:
         sp = stats.get("splits", {})

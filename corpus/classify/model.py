@@ -46,7 +46,7 @@ class TrainConfig:
     dim: int = 32
     wordNgrams: int = 2
     minn: int = 3  # character 3-5-grams: names, inflections and compounds the words alone miss (cross-fitted web
-    maxn: int = 5  # F1 0.651 -> 0.739 on the hand-labelled C4 pages; see the model card)
+    maxn: int = 5  # F1 0.651 -> 0.739 on the hand-labelled C4 pages when they came in; see the model card)
     minCount: int = 1
     bucket: int = 500_000
     loss: str = "softmax"

@@ -17,6 +17,7 @@ from corpus.classify.annotations import (
     AnnotatedSource,
     AnnotationError,
     Label,
+    in_bbc_sample,
     iter_labelled_documents,
     load_labels,
     report_group,
@@ -43,8 +44,11 @@ def test_coverage_per_source_is_as_the_guide_says(labels: list[Label]) -> None:
     assert end == 1000 and c4 == list(range(1, end + 1))
     assert report_group("c4_en_train_first1000", end) == "c4_en_train_first1000"
     assert report_group("c4_en_train_first1000", end + 1) == "c4_en_train_first1000 (selected)"
-    bbc = Counter(str(d).split("/")[0] for d in docs["bbc_news_fulltext"])
+    bbc = Counter(str(d).split("/")[0] for d in docs["bbc_news_fulltext"] if in_bbc_sample(str(d)))
     assert sum(bbc.values()) >= 150
+    assert report_group("bbc_news_fulltext", "entertainment/029.txt") == "bbc_news_fulltext"  # 22 + 7
+    assert report_group("bbc_news_fulltext", "entertainment/030.txt") == "bbc_news_fulltext (selected)"
+    assert report_group("bbc_news_fulltext", "politics/015.txt") == "bbc_news_fulltext"  # 1 + 14
     assert set(bbc) == {"business", "entertainment", "politics", "sport", "tech"}
     assert len(docs["wikitext2_raw"]) == 120
     assert len(docs["thucnews_titles_zh"]) + len(docs["muchin_1k_zh"]) >= 100

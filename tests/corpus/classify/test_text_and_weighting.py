@@ -15,12 +15,20 @@ def test_prepare_english() -> None:
 
 
 def test_prepare_chinese_char_level() -> None:
-    assert prepare_text("我喜欢音乐。") == "我 喜 欢 音 乐 。"
+    # punctuation next to CJK text is dropped (TextPrepConfig.cjk_punct: Chinese prose punctuation was learned as
+    # music evidence); models saved before the option keep it
+    assert prepare_text("我喜欢音乐。") == "我 喜 欢 音 乐"
+    assert prepare_text("我喜欢音乐。", TextPrepConfig(cjk_punct="keep")) == "我 喜 欢 音 乐 。"
+    assert prepare_text("建议睡眠充足，早餐加粗粮, 避免高糖") == "建 议 睡 眠 充 足 早 餐 加 粗 粮 避 免 高 糖"
+    assert prepare_text("Hello, world.") == "hello , world ."  # punctuation between Latin words stays
+    assert TextPrepConfig.from_dict({"cjk": "char"}).cjk_punct == "keep"
+    with pytest.raises(ValueError, match="cjk_punct"):
+        TextPrepConfig(cjk_punct="strip")
 
 
 def test_prepare_mixed() -> None:
     out = prepare_text("Mina Jovanovic于周一登陆音乐厅《Wonder》")
-    assert out == "mina jovanovic 于 周 一 登 陆 音 乐 厅 《 wonder 》"
+    assert out == "mina jovanovic 于 周 一 登 陆 音 乐 厅 wonder 》"  # only the mark touching CJK text goes
     assert "\n" not in out
 
 
