@@ -1,5 +1,5 @@
-"""Greedy generation from a Hugging Face checkpoint, shared by the evaluation run, the SFT and GRPO reports and the
-query generator hook: one loader (left padding, a pad token) and one batched greedy loop."""
+"""Generation from a Hugging Face checkpoint, shared by the evaluation run, the SFT and GRPO reports and the query
+generator hook: one loader (left padding, a pad token), one batched greedy loop and one seeded sampling loop."""
 
 from __future__ import annotations
 
@@ -32,4 +32,21 @@ def greedy(model: Any, tok: Any, prompts: Sequence[str], max_new_tokens: int, ba
         with torch.no_grad():
             gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
         out += [tok.decode(row, skip_special_tokens=True) for row in gen[:, enc["input_ids"].shape[1]:]]
+    return out
+
+
+def sample(model: Any, tok: Any, prompts: Sequence[str], k: int, max_new_tokens: int, temperature: float = 1.0,
+           seed: int = 0, device: str = "cpu") -> list[list[str]]:  # fmt: skip
+    """`k` sampled continuations per prompt (special tokens dropped), reproducible: each prompt's batch of `k` is
+    drawn from a generator seeded by `seed` and the prompt's index, so the draws do not depend on the batching."""
+    import torch
+
+    out: list[list[str]] = []
+    for i, prompt in enumerate(prompts):
+        enc = tok([prompt] * k, return_tensors="pt", padding=True).to(device)
+        torch.manual_seed(seed * 1_000_003 + i)
+        with torch.no_grad():
+            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
+                                 top_k=0, top_p=1.0, pad_token_id=tok.pad_token_id)  # fmt: skip
+        out.append([tok.decode(row, skip_special_tokens=True) for row in gen[:, enc["input_ids"].shape[1]:]])
     return out

@@ -1,7 +1,9 @@
 """Rewards for recommendation-list answers (MuChator's hybrid reward), as plain functions: no RL engine imports,
 so TRL's and verl's adapters, the evaluation suite and `music-eval rewards` all call the same code.
 
-An answer is the model's full output text. Its **items** are its numbered or bulleted lines (a `<think>` block
+An answer is the model's full output text, up to the end of its turn (`turn_text`: a policy whose tokenizer has
+no single end-of-turn token, like the demo's BPE, writes `<|im_end|>` as several tokens and an engine that stops on
+the EOS id generates past it; what follows is not part of the answer). Its **items** are its numbered or bulleted lines (a `<think>` block
 is dropped first); each is parsed into title and artist (`eval.recommend.match.parse_line`) and matched to the
 catalog by the evaluation suite's fuzzy matcher. Facts about one answer (`AnswerFacts`):
 
@@ -89,6 +91,16 @@ class AnswerFacts:
                 "n_in_recent_history": self.n_in_recent_history, **self.rewards}  # fmt: skip
 
 
+END_OF_TURN = ("<|im_end|>", "<|endoftext|>")
+"""Markers that end an assistant turn (Qwen3's chat turn end, and the EOD)."""
+
+
+def turn_text(completion: str) -> str:
+    """The assistant turn of a generated completion: the text before its first end-of-turn marker, if any."""
+    cut = min((i for i in (completion.find(m) for m in END_OF_TURN) if i >= 0), default=len(completion))
+    return completion[:cut]
+
+
 def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", _THINK.sub("", text or "")).replace("\r\n", "\n")
 
@@ -115,7 +127,7 @@ def answer_facts(output: str, matcher: CatalogMatcher | None, recent_positive: I
                  cfg: RewardConfig | None = None) -> AnswerFacts:  # fmt: skip
     """Everything the rule rewards need about one answer, and the rule rewards (see the module docstring)."""
     cfg = cfg or RewardConfig()
-    raw, well_numbered = list_lines(output)
+    raw, well_numbered = list_lines(turn_text(output))
     by_id = {s.song_id: s for s in matcher.songs} if matcher is not None else {}
     items = []
     for line in raw:

@@ -117,6 +117,11 @@ def build_reward(out: str | Path, cfg: RewardConfig | None = None) -> HybridRewa
 
 GRPO_LR = 1e-5
 """Learning rate of the demo's GRPO runs (`--lr`)."""
+EVAL_SAMPLES = 8
+"""Answers sampled per held-out prompt for the before/after expected reward (`--eval-samples`)."""
+ROLLOUT_TEMPERATURE = 1.0
+"""Sampling temperature of the GRPO rollouts, and of the sampled before/after evaluation."""
+"""Answers sampled per held-out prompt for the before/after expected reward (`--eval-samples`)."""
 
 
 def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
@@ -125,7 +130,7 @@ def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
 
     base = {"num_generations": 8, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1,
             "max_completion_length": 160, "learning_rate": GRPO_LR, "beta": 0.04, "epsilon": 0.2,
-            "scale_rewards": "none", "loss_type": "grpo", "temperature": 1.0, "max_steps": steps,
+            "scale_rewards": "none", "loss_type": "grpo", "temperature": ROLLOUT_TEMPERATURE, "max_steps": steps,
             "use_cpu": True, "bf16": False, "report_to": [], "logging_steps": 1, "save_strategy": "no",
             "seed": seed, "output_dir": str(out)}  # fmt: skip
     base.update(kw)
@@ -133,14 +138,21 @@ def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
 
 
 def mean_reward(model_dir: str | Path, records: Sequence[Mapping[str, Any]], reward: HybridReward,
-                max_new_tokens: int = 160, batch_size: int = 8) -> dict[str, float]:  # fmt: skip
-    """Greedy answers of a checkpoint to the records' prompts: mean reward and mean of each component."""
-    from eval.generation import greedy, load_for_generation
+                max_new_tokens: int = 160, batch_size: int = 8, samples: int = 0, temperature: float = 1.0,
+                seed: int = 0) -> dict[str, float]:  # fmt: skip
+    """Mean reward and mean of each component of a checkpoint's answers to the records' prompts: greedy answers
+    (`samples=0`), or `samples` answers per prompt sampled at `temperature` as the GRPO rollouts are (the policy's
+    expected reward, what GRPO maximises; seeded, so two checkpoints are compared on the same draws' seeds)."""
+    from eval.generation import greedy, load_for_generation, sample
 
     model, tok = load_for_generation(model_dir)
-    texts = greedy(model, tok, [r["prompt"] for r in records], max_new_tokens, batch_size)
-    rows = [reward.components(t.split("<|im_end|>")[0], r["user_id"], r["cluster"], r["recent_positive"], r["query"])
-            for t, r in zip(texts, records, strict=True)]  # fmt: skip
+    prompts = [r["prompt"] for r in records]
+    if samples:
+        texts = sample(model, tok, prompts, samples, max_new_tokens, temperature, seed)
+    else:
+        texts = [[t] for t in greedy(model, tok, prompts, max_new_tokens, batch_size)]
+    rows = [reward.components(t, r["user_id"], r["cluster"], r["recent_positive"], r["query"])
+            for ts, r in zip(texts, records, strict=True) for t in ts]  # fmt: skip
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} | {"n": len(rows)}
 
 
@@ -178,12 +190,18 @@ def report_markdown(report: Mapping[str, Any]) -> str:
 
     p = report["prompts"]
     seeds = list(report["seeds"])
+    k = report.get("eval_samples", 0)
+    how = (f"{k} answers per held-out prompt sampled as the rollouts are (temperature {report.get('temperature', 1.0)}: "
+           "the policy's expected reward, what GRPO maximises)") if k else "greedy answers of the held-out prompts"
     md = ["# GRPO with the hybrid reward (demo)", "",
-          f"{p['train']} RL prompts for training, {p['held_out']} held out (users and queries unseen in SFT); greedy "
-          "answers of the held-out prompts scored by the full hybrid reward. Relevance: share of answers passing the "
-          "judge's gate; personalization: mean R_pers; the rules: share of answers earning each.", "",
+          f"{p['train']} RL prompts for training, {p['held_out']} held out (users and queries unseen in SFT); {how}, "
+          "scored by the full hybrid reward. Relevance: share of answers passing the judge's gate; personalization: "
+          "mean R_pers; the rules: share of answers earning each.", "",
           f"## SFT against SFT+GRPO (seeds {seeds})", "", head, rule, row("SFT", [report["before"]]),
           row("SFT+GRPO", [s["after"] for s in report["seeds"].values()])]  # fmt: skip
+    if k and report.get("before_greedy"):
+        md += ["", "Greedy answers of the same prompts:", "", head, rule, row("SFT", [report["before_greedy"]]),
+               row("SFT+GRPO", [s["after_greedy"] for s in report["seeds"].values()])]  # fmt: skip
     if report.get("ablations"):
         md += ["", f"## Reward ablation (seed {report['ablation_seed']})", "", head, rule,
                row("SFT+GRPO, full reward", [report["seeds"][report["ablation_seed"]]["after"]])]  # fmt: skip
@@ -204,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=GRPO_LR, help="learning rate (the demo's tiny model; about 1e-6 for "
                    "billion-parameter policies)")
     p.add_argument("--eval-prompts", type=int, default=16, help="held-out RL prompts for the before/after reward")
+    p.add_argument("--eval-samples", type=int, default=EVAL_SAMPLES, help="answers sampled per held-out prompt for "
+                   "the before/after expected reward (as the rollouts are sampled); 0: greedy answers only")
     p.add_argument("--ablate", action="store_true", help="also train with each reward removed (first seed; "
                    f"{', '.join(ABLATIONS)}) for the ablation table")
     p.add_argument("--vllm", action="store_true", help="generate with vLLM (GPU): TRL then logs the train/rollout "
@@ -225,8 +245,19 @@ def main(argv: list[str] | None = None) -> int:
     held, train = records[: args.eval_prompts], records[args.eval_prompts:]
     reward = build_reward(out)
     runs = out / "rl_demo"
+    temperature = ROLLOUT_TEMPERATURE
+
+    def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
+        greedy = mean_reward(model_dir, held, reward)
+        if not args.eval_samples:
+            return {"sampled": greedy, "greedy": greedy}
+        return {"sampled": mean_reward(model_dir, held, reward, samples=args.eval_samples, temperature=temperature),
+                "greedy": greedy}  # fmt: skip
+
+    start = evaluate(sft)
     report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)}, "reward": asdict(reward.cfg),
-                              "judge": reward.judge is not None, "before": mean_reward(sft, held, reward),
+                              "judge": reward.judge is not None, "eval_samples": args.eval_samples,
+                              "temperature": temperature, "before": start["sampled"], "before_greedy": start["greedy"],
                               "seeds": {}}  # fmt: skip
     print(f"[grpo] {len(train)} RL prompts, {len(held)} held out; SFT start: {json.dumps(report['before'])}")
     ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive", "query")} for r in train])
@@ -242,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         trainer.processing_class.save_pretrained(str(final))
         hist = trainer.state.log_history
         train_rewards = [h["reward"] for h in hist if "reward" in h]
-        res = {"after": mean_reward(final, held, reward), "train_reward_first": train_rewards[0],
+        end = evaluate(final)
+        res = {"after": end["sampled"], "after_greedy": end["greedy"], "train_reward_first": train_rewards[0],
                "train_reward_last": train_rewards[-1]}  # fmt: skip
         diff = [h["sampling/sampling_logp_difference/mean"] for h in hist if "sampling/sampling_logp_difference/mean" in h]
         if diff:

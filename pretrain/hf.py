@@ -374,6 +374,20 @@ def _eos_bos(tokenizer_dir: Path | None) -> dict[str, int]:
     return {k: v for k, v in ids.items() if v is not None}
 
 
+def _stop_ids(tokenizer_dir: Path | None, eos: int | None) -> list[int] | None:
+    """generation_config's eos ids: the EOD and, when the tokenizer has Qwen's chat turn end `<|im_end|>` as one
+    token, that too (as Qwen3's chat checkpoints list both), so a chat model's generation stops at the end of its
+    turn instead of writing the next turn. None when there is no second id to add."""
+    if tokenizer_dir is None or eos is None or not (tokenizer_dir / "tokenizer.json").is_file():
+        return None
+    from tokenizers import Tokenizer
+
+    from tokenizer.load import CHAT_END
+
+    end = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json")).token_to_id(CHAT_END)
+    return [eos, end] if end is not None and end != eos else None
+
+
 def export_hf(model: torch.nn.Module, cfg: ModelConfig, out_dir: str | Path, *, tokenizer_dir: str | Path | None = None,
               dtype: torch.dtype | None = None, max_shard_size: int | str = "2GB") -> Path:  # fmt: skip
     """Write the model as a Hugging Face Qwen3 directory loadable offline by `from_pretrained`.
@@ -383,7 +397,8 @@ def export_hf(model: torch.nn.Module, cfg: ModelConfig, out_dir: str | Path, *, 
     vocab_size exceeds the tokenizer's) and export -> import is exact. Every tensor is written in `dtype`
     (default: the embedding's; megatron keeps norm weights in fp32 under `params_dtype=bf16`), in
     safetensors shards of at most `max_shard_size`. Tokenizer files are copied from `tokenizer_dir`, and its EOD (or
-    eos/bos) ids go into config.json and generation_config.json. Written to a temporary folder beside
+    eos/bos) ids go into config.json and generation_config.json (which also stops at the chat turn end `<|im_end|>`
+    when the tokenizer has it as one token: `_stop_ids`). Written to a temporary folder beside
     `out_dir` and renamed into place."""
     from huggingface_hub import save_torch_state_dict
     from transformers import GenerationConfig
@@ -407,7 +422,11 @@ def export_hf(model: torch.nn.Module, cfg: ModelConfig, out_dir: str | Path, *, 
                         shutil.copy2(f, tmp / f.name)
             save_torch_state_dict(hf_state, tmp, max_shard_size=max_shard_size)
             config.save_pretrained(tmp)
-            GenerationConfig.from_model_config(config).save_pretrained(tmp)
+            gen = GenerationConfig.from_model_config(config)
+            stop = _stop_ids(tok_dir, getattr(config, "eos_token_id", None))
+            if stop:
+                gen.eos_token_id = stop
+            gen.save_pretrained(tmp)
             _replace_dir(tmp, out_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

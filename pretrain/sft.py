@@ -108,13 +108,14 @@ def evaluate_lists(model_dir: Path, samples: list[dict], ingest: Path, personali
     from eval.generation import greedy, load_for_generation
     from eval.recommend.match import CatalogMatcher, CatalogSong
     from eval.recommend.metrics import list_metrics, personalization
+    from eval.rewards import turn_text
     from jobs.catalog import read_catalog_items
 
     songs = {k: v for k, v in read_catalog_items(ingest).items() if v["item_type"] == "song"}
     matcher = CatalogMatcher(CatalogSong(k, v["title"], tuple(v["artists"])) for k, v in songs.items() if v["title"])
     model, tok = load_for_generation(model_dir)
     prompts = [generation_prompt(r["prompt"], template_dir) for r in samples]
-    raw = [t.split("<|im_end|>")[0] for t in greedy(model, tok, prompts, max_new_tokens, batch_size)]
+    raw = [turn_text(t) for t in greedy(model, tok, prompts, max_new_tokens, batch_size)]
     answers = [[matcher.match(line) for line in t.splitlines() if line.strip()][:10] for t in raw]
     golds = [set(r["items"]) for r in samples]
     artist_of = {k: (v["artists"] or [k])[0] for k, v in songs.items()}

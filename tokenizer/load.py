@@ -28,6 +28,11 @@ FEEDBACK = "<|feedback|>"
 DOMAIN_SPECIAL_TOKENS: tuple[str, ...] = (PROFILE, STATE, ITEM, FEEDBACK)
 
 EOD_TOKEN = "<|endoftext|>"
+# Qwen's chat markers (ChatML). Real Qwen tokenizers have them as special tokens; the demo BPE gets them too, so a
+# chat turn ends in one token and generation can stop on it (`chat_end_id`, the exported generation config).
+CHAT_START = "<|im_start|>"
+CHAT_END = "<|im_end|>"
+CHAT_TOKENS: tuple[str, ...] = (CHAT_START, CHAT_END)
 META_FILE = "tokenizer_meta.json"
 # Word cache entries for BPE models. tokenizers' default (10,000) stops caching after the first 10k
 # distinct words; a larger cache is exact (same ids) and ~10% faster on web text, at ~100 B/entry.
@@ -276,13 +281,14 @@ def wrap_backend(backend, name: str, eod_token: str = EOD_TOKEN, unk_token: str 
 def train_bpe(
     texts: Iterable[str],
     vocab_size: int = 8000,
-    special_tokens: Sequence[str] = (EOD_TOKEN, *DOMAIN_SPECIAL_TOKENS),
+    special_tokens: Sequence[str] = (EOD_TOKEN, *DOMAIN_SPECIAL_TOKENS, *CHAT_TOKENS),
     min_frequency: int = 2,
     name: str = "demo-bpe",
 ) -> LoadedTokenizer:
     """Train a small byte-level BPE (GPT-2 style) for the demo when no tokenizer is given.
 
-    The special tokens get the first ids (`<|endoftext|>` = 0 is the EOD). Training is deterministic:
+    The special tokens get the first ids (`<|endoftext|>` = 0 is the EOD, then the stage-3 markers, then the chat
+    markers `<|im_start|>` / `<|im_end|>`, which pretraining text never contains). Training is deterministic:
     the same texts in the same order give the same vocabulary and merges.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

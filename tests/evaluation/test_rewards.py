@@ -9,7 +9,7 @@ import pytest
 
 from eval.cli import main
 from eval.recommend.match import CatalogMatcher, CatalogSong
-from eval.rewards import RewardConfig, answer_facts, hybrid_reward, list_lines
+from eval.rewards import RewardConfig, answer_facts, hybrid_reward, list_lines, turn_text
 
 CATALOG = [
     CatalogSong("s1", "Yesterday", ("The Beatles",)),
@@ -58,6 +58,15 @@ def test_eleven_items_break_the_format(matcher):
     assert f.rewards["r_format"] == 0.0 and f.rewards["r_factuality"] == 1.0
     assert answer_facts(numbered(GOOD[:9]), matcher).format_ok is False  # nine for a ten-song request
     assert answer_facts(numbered(GOOD[:9]), matcher, cfg=RewardConfig(list_size=9)).format_ok is True
+
+
+def test_the_answer_ends_at_the_end_of_its_turn(matcher):
+    # a policy whose tokenizer spells <|im_end|> in several tokens generates past it when the engine stops on EOS
+    run_on = numbered(GOOD) + "<|im_end|>\n11. Yesterday — The Beatles\n<|im_start|>user\n1. Halo — Beyoncé"
+    f = answer_facts(run_on, matcher)
+    assert f.format_ok and f.n_items == 10 and not f.repeated_artist
+    assert turn_text("a<|endoftext|>b<|im_end|>c") == "a" and turn_text("no marker") == "no marker"
+    assert answer_facts("<|im_end|>" + numbered(GOOD), matcher).n_items == 0  # nothing before the end: empty
 
 
 def test_numbering_and_contiguity(matcher):

@@ -142,6 +142,9 @@ def test_export_then_import_is_exact_and_loads_in_transformers(hf_dir, tmp_path,
     assert (out / "model.safetensors.index.json").is_file() and not list(tmp_path.glob(".export.tmp-*"))
     exported_cfg = json.loads((out / "config.json").read_text())
     assert exported_cfg["vocab_size"] == padded_vocab_size(VOCAB) and exported_cfg["eos_token_id"] == 0
+    # generation stops at the EOD or at the chat turn end, a single token of the demo BPE as of Qwen's tokenizers
+    end = AutoTokenizer.from_pretrained(tok_dir).convert_tokens_to_ids("<|im_end|>")
+    assert json.loads((out / "generation_config.json").read_text())["eos_token_id"] == [0, end] and end > 0
 
     _, again = imported(out)
     before, after = model.state_dict(), again.state_dict()

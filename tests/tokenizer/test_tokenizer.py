@@ -129,6 +129,9 @@ def test_train_bpe_is_deterministic_and_has_domain_tokens(shared_data):
     assert a.fingerprint == b.fingerprint and a.backend.to_str() == b.backend.to_str()
     assert a.vocab_size == 1500 and a.eod_id == 0 and a.eod_token == "<|endoftext|>"
     assert a.tokenizer.convert_tokens_to_ids(list(DOMAIN_SPECIAL_TOKENS)) == [1, 2, 3, 4]
+    # Qwen's chat markers are single special tokens too, so a chat turn ends in one token
+    assert a.tokenizer.convert_tokens_to_ids(["<|im_start|>", "<|im_end|>"]) == [5, 6]
+    assert a.tokenizer("x<|im_end|>\n")["input_ids"][-2] == 6
     ids = encode_batch(a, TEXTS)
     assert a.tokenizer.decode(ids[2]) == TEXTS[2]
     assert train_bpe(texts[:100] + TEXTS, vocab_size=1500).fingerprint != a.fingerprint
