@@ -33,6 +33,10 @@ EOD_TOKEN = "<|endoftext|>"
 CHAT_START = "<|im_start|>"
 CHAT_END = "<|im_end|>"
 CHAT_TOKENS: tuple[str, ...] = (CHAT_START, CHAT_END)
+# Qwen3's tool-call and thinking tags: added (not special) tokens in Qwen's tokenizers, so decoding keeps them; the
+# demo BPE adds them the same way, so a tool call's tags are one token each, as for the real model.
+TOOL_TOKENS: tuple[str, ...] = ("<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<think>",
+                                "</think>")  # fmt: skip
 META_FILE = "tokenizer_meta.json"
 # Word cache entries for BPE models. tokenizers' default (10,000) stops caching after the first 10k
 # distinct words; a larger cache is exact (same ids) and ~10% faster on web text, at ~100 B/entry.
@@ -288,10 +292,11 @@ def train_bpe(
     """Train a small byte-level BPE (GPT-2 style) for the demo when no tokenizer is given.
 
     The special tokens get the first ids (`<|endoftext|>` = 0 is the EOD, then the stage-3 markers, then the chat
-    markers `<|im_start|>` / `<|im_end|>`, which pretraining text never contains). Training is deterministic:
-    the same texts in the same order give the same vocabulary and merges.
+    markers `<|im_start|>` / `<|im_end|>`, which pretraining text never contains); Qwen3's tool-call and
+    thinking tags (`TOOL_TOKENS`) follow the learned vocabulary as plain added tokens, as in Qwen's tokenizers.
+    Training is deterministic: the same texts in the same order give the same vocabulary and merges.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     if EOD_TOKEN not in special_tokens:
         raise ValueError(f"special_tokens must include the EOD token {EOD_TOKEN!r}")
@@ -299,13 +304,14 @@ def train_bpe(
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
+        vocab_size=vocab_size - len(TOOL_TOKENS),  # `vocab_size` counts the added tool tags
         min_frequency=min_frequency,
         special_tokens=list(special_tokens),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     backend.train_from_iterator(texts, trainer=trainer)
+    backend.add_tokens([AddedToken(t, special=False, normalized=False) for t in TOOL_TOKENS])
     return wrap_backend(backend, name)
 
 

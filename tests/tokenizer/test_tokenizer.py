@@ -132,6 +132,10 @@ def test_train_bpe_is_deterministic_and_has_domain_tokens(shared_data):
     # Qwen's chat markers are single special tokens too, so a chat turn ends in one token
     assert a.tokenizer.convert_tokens_to_ids(["<|im_start|>", "<|im_end|>"]) == [5, 6]
     assert a.tokenizer("x<|im_end|>\n")["input_ids"][-2] == 6
+    # Qwen3's tool-call tags are one (plain added) token each, kept by decoding as in Qwen's tokenizers
+    ids = a.tokenizer("<tool_call>\n{}\n</tool_call>")["input_ids"]
+    assert ids[0] == a.tokenizer.convert_tokens_to_ids("<tool_call>") == 1494 and ids[-1] == 1495  # the last six ids
+    assert a.tokenizer.decode(ids, skip_special_tokens=True) == "<tool_call>\n{}\n</tool_call>"
     ids = encode_batch(a, TEXTS)
     assert a.tokenizer.decode(ids[2]) == TEXTS[2]
     assert train_bpe(texts[:100] + TEXTS, vocab_size=1500).fingerprint != a.fingerprint
