@@ -85,6 +85,15 @@ def test_a_short_trl_grpo_run_uses_the_hybrid_reward(tmp_path):
     logged = [h for h in trainer.state.log_history if "reward" in h]
     assert len(logged) == 2 and all("kl" in h for h in logged) and len(reward.last) == 4
 
+    # the before/after evaluation: k sampled answers per prompt, reproducible, and the greedy ones
+    from pretrain.grpo import mean_reward
+
+    records = [{"prompt": f"Request: songs {i}\n1.", "user_id": "u", "cluster": 1, "recent_positive": [],
+                "query": None} for i in range(2)]  # fmt: skip
+    a = mean_reward(tmp_path / "m", records, reward, max_new_tokens=8, samples=3, temperature=0.7, seed=5)
+    b = mean_reward(tmp_path / "m", records, reward, max_new_tokens=8, samples=3, temperature=0.7, seed=5)
+    assert a == b and a["n"] == 6 and mean_reward(tmp_path / "m", records, reward, max_new_tokens=8)["n"] == 2
+
 
 def test_the_judge_gates_relevance_when_the_record_has_a_query():
     class FakeJudge:
