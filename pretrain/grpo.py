@@ -131,7 +131,6 @@ ROLLOUT_TEMPERATURE = 0.7
 differences within a group; the demo's SFT policy at 1.0 mostly breaks the numbering (format 0.22, diversity 0.95
 on the held-out prompts) and greedily repeats one artist (format 1, diversity 0), while at 0.7 both rewarded
 properties vary within groups (format 0.56, diversity 0.67)."""
-"""Answers sampled per held-out prompt for the before/after expected reward (`--eval-samples`)."""
 
 
 def grpo_args(out: Path, steps: int, seed: int, **kw: Any):
@@ -255,19 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     held, train = records[: args.eval_prompts], records[args.eval_prompts:]
     reward = build_reward(out)
     runs = out / "rl_demo"
-    temperature = ROLLOUT_TEMPERATURE
 
     def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
         greedy = mean_reward(model_dir, held, reward)
-        if not args.eval_samples:
-            return {"sampled": greedy, "greedy": greedy}
-        return {"sampled": mean_reward(model_dir, held, reward, samples=args.eval_samples, temperature=temperature),
-                "greedy": greedy}  # fmt: skip
+        sampled = mean_reward(model_dir, held, reward, samples=args.eval_samples) if args.eval_samples else greedy
+        return {"sampled": sampled, "greedy": greedy}
 
     start = evaluate(sft)
     report: dict[str, Any] = {"prompts": {"train": len(train), "held_out": len(held)}, "reward": asdict(reward.cfg),
                               "judge": reward.judge is not None, "eval_samples": args.eval_samples,
-                              "temperature": temperature, "before": start["sampled"], "before_greedy": start["greedy"],
+                              "temperature": ROLLOUT_TEMPERATURE, "before": start["sampled"], "before_greedy": start["greedy"],
                               "seeds": {}}  # fmt: skip
     print(f"[grpo] {len(train)} RL prompts, {len(held)} held out; SFT start: {json.dumps(report['before'])}")
     ds = Dataset.from_list([{k: r[k] for k in ("prompt", "user_id", "cluster", "recent_positive", "query")} for r in train])
