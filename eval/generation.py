@@ -37,8 +37,8 @@ def greedy(model: Any, tok: Any, prompts: Sequence[str], max_new_tokens: int, ba
 
 def sample(model: Any, tok: Any, prompts: Sequence[str], k: int, max_new_tokens: int, temperature: float = 1.0,
            seed: int = 0, device: str = "cpu") -> list[list[str]]:  # fmt: skip
-    """`k` sampled continuations per prompt (special tokens dropped), reproducible: each prompt's batch of `k` is
-    drawn from a generator seeded by `seed` and the prompt's index, so the draws do not depend on the batching."""
+    """`k` sampled continuations per prompt (special tokens dropped; no top-k or top-p cut, as TRL's rollouts),
+    reproducible: torch's seed is set from `seed` and the prompt's index before each prompt's batch of `k`."""
     import torch
 
     out: list[list[str]] = []

@@ -1,9 +1,9 @@
 """Rewards for recommendation-list answers (MuChator's hybrid reward), as plain functions: no RL engine imports,
 so TRL's and verl's adapters, the evaluation suite and `music-eval rewards` all call the same code.
 
-An answer is the model's full output text, up to the end of its turn (`turn_text`: a policy whose tokenizer has
-no single end-of-turn token, like the demo's BPE, writes `<|im_end|>` as several tokens and an engine that stops on
-the EOS id generates past it; what follows is not part of the answer). Its **items** are its numbered or bulleted lines (a `<think>` block
+An answer is the model's full output text up to the end of its turn (`turn_text`: with a tokenizer that spells
+`<|im_end|>` in several tokens, an engine that stops on an EOS id generates past it, and what follows is not part
+of the answer). Its **items** are its numbered or bulleted lines (a `<think>` block
 is dropped first); each is parsed into title and artist (`eval.recommend.match.parse_line`) and matched to the
 catalog by the evaluation suite's fuzzy matcher. Facts about one answer (`AnswerFacts`):
 

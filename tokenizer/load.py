@@ -29,7 +29,7 @@ DOMAIN_SPECIAL_TOKENS: tuple[str, ...] = (PROFILE, STATE, ITEM, FEEDBACK)
 
 EOD_TOKEN = "<|endoftext|>"
 # Qwen's chat markers (ChatML). Real Qwen tokenizers have them as special tokens; the demo BPE gets them too, so a
-# chat turn ends in one token and generation can stop on it (`chat_end_id`, the exported generation config).
+# chat turn ends in one token and generation can stop on it (the exported generation config: `pretrain.hf._stop_ids`).
 CHAT_START = "<|im_start|>"
 CHAT_END = "<|im_end|>"
 CHAT_TOKENS: tuple[str, ...] = (CHAT_START, CHAT_END)
