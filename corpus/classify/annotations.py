@@ -47,14 +47,17 @@ def in_bbc_sample(key: str) -> bool:
     return (n - 1) % step == 0
 
 
+# Per source, which labelled documents belong to its sample (the others were selected and are reported apart).
+IN_SAMPLE: dict[str, Callable[[str | int], bool]] = {
+    **{src: (lambda doc, end=end: not isinstance(doc, int) or doc <= end) for src, end in RANDOM_SAMPLE_END.items()},
+    "bbc_news_fulltext": lambda doc: in_bbc_sample(str(doc)),
+}
+
+
 def report_group(source: str, doc: str | int) -> str:
     """The group a labelled document's figures are reported under: its source, or `<source> (selected)`."""
-    end = RANDOM_SAMPLE_END.get(source)
-    if end is not None and isinstance(doc, int) and doc > end:
-        return f"{source} (selected)"
-    if source == "bbc_news_fulltext" and not in_bbc_sample(str(doc)):
-        return f"{source} (selected)"
-    return source
+    in_sample = IN_SAMPLE.get(source)
+    return f"{source} (selected)" if in_sample is not None and not in_sample(doc) else source
 
 
 class AnnotationError(ValueError):
