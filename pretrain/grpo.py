@@ -41,18 +41,24 @@ from eval.rewards import RewardConfig, answer_facts, hybrid_reward
 def rl_prompts(samples: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], template_dir: str | Path,
                recent: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """RL records from uq2i sample rows: `rl` users only, and no query that an SFT sample used."""
+    sft_queries = {s["query"] for s in samples if s["split"] == "sft"}
+    return prompt_records([s for s in samples if s["split"] == "rl" and s["query"] not in sft_queries], events,
+                          template_dir, recent)  # fmt: skip
+
+
+def prompt_records(samples: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], template_dir: str | Path,
+                   recent: int = 50) -> list[dict[str, Any]]:  # fmt: skip
+    """Reward records of uq2i sample rows (all of them, by sample id): the chat up to the answer, the user, query
+    and cluster, and the user's `recent` latest positive songs (newest first) for the de-duplication reward."""
     from corpus.uq2i.synthesize import POSITIVE
     from pretrain.sft import generation_prompt
 
-    sft_queries = {s["query"] for s in samples if s["split"] == "sft"}
     positive: dict[str, list[str]] = {}
     for e in sorted(events, key=lambda e: (e["user_id"], e["ts"], e["event_id"])):
         if e["item_type"] == "song" and e["feedback"] in POSITIVE:
             positive.setdefault(e["user_id"], []).append(e["item_id"])
     out = []
     for s in sorted(samples, key=lambda s: s["sample_id"]):
-        if s["split"] != "rl" or s["query"] in sft_queries:
-            continue
         hist = list(dict.fromkeys(reversed(positive.get(s["user_id"], []))))[:recent]
         out.append({"prompt": generation_prompt(s["prompt"], template_dir), "user_id": s["user_id"],
                     "query": s["query"], "cluster": int(s["cluster"]), "recent_positive": hist,
@@ -94,11 +100,18 @@ class HybridReward:
                 **{k: float(v) for k, v in facts.rewards.items()}}  # fmt: skip
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], **kw: Any) -> list[float]:
-        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
+        texts = [c if isinstance(c, str) else final_answer(c) for c in completions]
         queries = kw.get("query") or [None] * len(texts)
         self.last = [self.components(t, u, c, r, q) for t, u, c, r, q in
                      zip(texts, kw["user_id"], kw["cluster"], kw["recent_positive"], queries, strict=True)]  # fmt: skip
         return [x["reward"] for x in self.last]
+
+
+def final_answer(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The answer of a conversational completion: its last assistant message's text ("" when there is none). With
+    tool rollouts a completion holds the call turn, the tool results and the final turn; a rollout that ends on a
+    tool result is scored on what the model itself wrote, never on the tool's list."""
+    return next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "assistant"), "")
 
 
 def build_reward(out: str | Path, cfg: RewardConfig | None = None) -> HybridReward:

@@ -341,7 +341,7 @@ def test_agent_config_is_checked():
     assert str(cfg.checkpoint_dir) == "o/sft_demo/sft/sft/hf" and str(cfg.run_path) == "o/agent_demo"
     json.dumps(cfg.__dict__)  # stored with the outputs
     for bad in [{"eval_share": 0.0}, {"trajectory_tool": "web"}, {"steps": -1}, {"max_new_tokens": 0},
-                {"round_trip_tokens": -1}]:  # fmt: skip
+                {"round_trip_tokens": -1}, {"rl_steps": -1}, {"rl_completion_tokens": 0}]:  # fmt: skip
         with pytest.raises(ValueError, match="AgentConfig"):
             AgentConfig(**bad)
 
@@ -356,3 +356,149 @@ def test_recommend_drops_the_candidates_the_judge_rejects():
     songs_in = {1: ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s9"]}
     rec = Recommend(songs_in, {"sad songs": 1}, FakePersonalizer(), TEXT, ARTIST, {"u": ["s2"]}, 1, Judge())
     assert rec("u", "sad songs", 5).ids == ("s6", "s3", "s4", "s1")  # Creep (s5) rejected: Karma Police leads
+
+
+# ---------------------------------------------------------------------------------------------------- RL with tools
+def test_tool_env_shows_the_toolbox_schemas_and_runs_calls_for_its_listener():
+    from pretrain.agent.rl import ToolEnv, env_schemas, rl_rows
+
+    rec = Recommend({1: ["s1", "s2", "s3", "s5", "s6"]}, {"sad songs": 1}, FakePersonalizer(), TEXT, ARTIST,
+                    {"u": ["s2"], "v": ["s5"]}, 2)  # fmt: skip
+    box = Toolbox(CatalogSearch(TEXT), rec)  # the default max_k the methods' docstrings state
+    env = ToolEnv(box)
+    assert env_schemas(env) == box.schemas  # the rollouts see the tools boundary SFT trained on
+    with pytest.raises(RuntimeError, match="reset"):
+        env.recommend("sad songs")
+    env.reset(user_id="v", query="ignored", cluster=1)
+    assert env.recommend("sad songs", 2) == box.execute("recommend", {"query": "sad songs", "k": 2}, "v").text
+    assert "[s5]" not in env.recommend("sad songs") and env.recommend("sad songs").count("\n") == 3  # v's own song out
+    assert env.search_catalog("radiohead", 50).startswith("error: search_catalog: `k`")  # refused, as the loop does
+    assert (env.calls, env.refused) == (4, 1)
+    env.reset(user_id="u")
+    assert (env.calls, env.user_id) == (0, "u") and "[s5]" in env.recommend("sad songs")
+    with pytest.raises(ValueError, match="schemas"):
+        ToolEnv(toolbox())  # max_k 5: the schema the model would see is not the one it was trained with
+    rows = rl_rows([{"user_turn": "Request: x", "user_id": "u", "cluster": 1, "recent_positive": ("s2",), "query": "x"}],
+                   [True])  # fmt: skip
+    assert rows == [{"prompt": [{"role": "user", "content": "Request: x"}], "user_id": "u", "cluster": 1,
+                     "recent_positive": ["s2"], "query": "x", "memory_succeeds": True}]  # fmt: skip
+
+
+def test_the_hybrid_reward_scores_the_final_turn_of_a_tool_rollout():
+    reward = HybridReward(CatalogMatcher([CatalogSong(k, *v.split(" — ")[:1], (ARTIST[k],)) for k, v in TEXT.items()]),
+                          FakePersonalizer(), {1: set(TEXT)}, RewardConfig())  # fmt: skip
+    call = {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "recommend",
+            "arguments": {"query": "sad songs"}}}]}  # fmt: skip
+    tool = {"role": "tool", "name": "recommend", "content": "1. Creep — Radiohead [s5]\n2. Halo — Beyoncé [s3]"}
+    final = {"role": "assistant", "content": "1. Creep — Radiohead\n2. Halo — Beyoncé"}
+    kw = {"user_id": ["u"] * 2, "cluster": [1] * 2, "recent_positive": [[]] * 2}
+    with_answer, cut_short = reward([None] * 2, [[call, tool, final], [call, tool]], **kw)
+    assert reward.last[0]["r_factuality"] == 1.0 and with_answer > 0
+    # a rollout ending on the tool's result is scored on the model's own (empty) text, not on the tool's list
+    assert reward.last[1]["r_format"] == 0.0 and cut_short < with_answer
+
+
+@pytest.mark.slow
+def test_a_short_grpo_run_with_tool_rollouts_runs_the_calls_and_adds_the_penalty(tmp_path):
+    """A tiny random policy made to call `recommend` (a sequence bias spells the call token by token): TRL parses
+    the call with the Qwen3 template's parser, runs it in the rollout's `ToolEnv` for the row's listener, and both
+    rewards are logged, the penalty -cost per call where the memory answer would have done."""
+    import torch
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    from pretrain.agent.rl import ToolEnv, train_grpo_with_tools
+
+    tok = AutoTokenizer.from_pretrained(QWEN3_TEMPLATE)
+    torch.manual_seed(0)
+    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)  # fmt: skip
+    Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    call = '<tool_call>\n{"name": "recommend", "arguments": {"query": "sad songs", "k": 2}}\n</tool_call><|im_end|>'
+    ids = tok.encode(call, add_special_tokens=False)
+    bias = [[ids[: i + 1], 100.0 * (i + 1)] for i in range(len(ids))]  # each next token of the call outbids the last
+    rec = Recommend({1: ["s1", "s2", "s3", "s5", "s6"]}, {"sad songs": 1}, FakePersonalizer(), TEXT, ARTIST,
+                    {"u": ["s2"], "v": ["s5"]}, 2)  # fmt: skip
+    box = Toolbox(CatalogSearch(TEXT), rec)
+    seen = []
+
+    class Spy(ToolEnv):
+        def _run(self, name, arguments):
+            seen.append((self.user_id, name, dict(arguments)))
+            return super()._run(name, arguments)
+
+    import pretrain.agent.rl as rl
+
+    class Recording(HybridReward):
+        def __call__(self, prompts, completions, **kw):
+            self.completions = completions
+            return super().__call__(prompts, completions, **kw)
+
+    reward = Recording(CatalogMatcher([CatalogSong(k, v.split(" — ")[0], (ARTIST[k],)) for k, v in TEXT.items()]),
+                       FakePersonalizer(), {1: set(TEXT)}, RewardConfig())  # fmt: skip
+    records = [{"user_turn": f"Request: sad songs {i}", "user_id": u, "cluster": 1, "recent_positive": [], "query": "sad songs"}
+               for i, u in enumerate("uv")]  # fmt: skip
+    orig = rl.ToolEnv
+    rl.ToolEnv = Spy
+    try:
+        final, hist = train_grpo_with_tools(tmp_path / "m", records, [True, False], box, reward, tmp_path / "run", 1,
+                                            QWEN3_TEMPLATE, num_generations=2, per_device_train_batch_size=4,
+                                            max_completion_length=3 * len(ids) + 60, generation_kwargs={"sequence_bias": bias})  # fmt: skip
+    finally:
+        rl.ToolEnv = orig
+    # one call run per rollout (the second round's call is past max_tool_rounds), for the row's own listener
+    assert sorted(seen) == [(u, "recommend", {"query": "sad songs", "k": 2}) for u in "uuvv"]
+    roles = [[m["role"] for m in c] for c in reward.completions]
+    assert roles == [["assistant", "tool", "assistant"]] * 4
+    tool_texts = [c[1]["content"] for c in reward.completions]
+    assert tool_texts[:2] == [box.execute("recommend", {"query": "sad songs", "k": 2}, "u").text] * 2
+    assert tool_texts[2:] == [box.execute("recommend", {"query": "sad songs", "k": 2}, "v").text] * 2
+    assert "[s5]" in tool_texts[0] and "[s5]" not in tool_texts[2]  # v's own positive song is left out for v
+    logged = next(h for h in hist if "rewards/tool_penalty/mean" in h)
+    assert logged["tools/call_frequency"] == pytest.approx(1.0)
+    # two calls written per rollout: both unnecessary for u (memory would have done: -0.2), the second for v (-0.1)
+    assert logged["rewards/tool_penalty/mean"] == pytest.approx(-0.15)
+    assert (final / "config.json").is_file() and AutoTokenizer.from_pretrained(final).chat_template
+
+
+def test_the_rl_summary_keeps_the_first_and_last_step():
+    from pretrain.agent.run import rl_summary
+
+    hist = [{"loss": 0.1}, {"reward": 0.5, "rewards/hybrid/mean": 0.6, "rewards/tool_penalty/mean": -0.1,
+                            "tools/call_frequency": 1.0, "tools/failure_frequency": 0.0},
+            {"reward": 0.9, "rewards/hybrid/mean": 0.9, "rewards/tool_penalty/mean": 0.0, "tools/call_frequency": 0.5,
+             "tools/failure_frequency": 0.0}, {"train_runtime": 3.0}]  # fmt: skip
+    got = rl_summary(hist, 7)
+    assert got["steps"] == 2 and got["queries"] == 7
+    assert (got["reward_first"], got["reward_last"], got["calls_first"], got["calls_last"]) == (0.5, 0.9, 1.0, 0.5)
+    assert got["tool_penalty_first"] == -0.1 and rl_summary([{"loss": 1}], 3) == {"queries": 3, "steps": 0}
+
+
+def test_load_records_adds_sft_samples_for_training_only(tmp_path):
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pretrain.agent.run import load_records
+
+    def sample(i, user, split, query):
+        return {"sample_id": f"x{i}", "user_id": user, "split": split, "query": query, "cluster": 1,
+                "prompt": f"<|profile|> user {user}\n\nRequest: {query}"}  # fmt: skip
+
+    rows = [sample(0, "a", "sft", "sad songs"), sample(1, "b", "rl", "sad songs"), sample(2, "c", "rl", "gym rock"),
+            sample(3, "d", "rl", "jazz for studying")]  # fmt: skip
+    t = datetime(2025, 1, 1, tzinfo=UTC)
+    events = [{"user_id": u, "ts": t, "event_id": f"e{u}", "item_type": "song", "item_id": f"s{u}", "feedback": "like"}
+              for u in "abcd"]  # fmt: skip
+    for sub, data in (("uq2i/uq2i_samples", rows), ("behavior/_sessions", events)):
+        (tmp_path / sub).mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(data), tmp_path / sub / "part-00000.parquet")
+    recs, evs, counts = load_records(AgentConfig(out=str(tmp_path)))
+    assert [r["user_id"] for r in recs] == ["c", "d"] and {e["user_id"] for e in evs} == {"b", "c", "d"}
+    assert counts == {"rl_samples": 3, "dropped_sft_query": 1, "past_max_queries": 0, "sft_samples": 0}
+    recs, evs, counts = load_records(AgentConfig(out=str(tmp_path), eval_share=0.99, sft_samples=True))  # RL users held out
+    assert [(r["user_id"], r["split"], r["held_out"]) for r in recs] == [("c", "rl", True), ("d", "rl", True),
+                                                                        ("a", "sft", False)]  # fmt: skip
+    assert counts["sft_samples"] == 1 and {e["user_id"] for e in evs} == {"a", "b", "c", "d"}
+    assert recs[2]["user_turn"] == rows[0]["prompt"] and recs[2]["recent_positive"] == ["sa"]
