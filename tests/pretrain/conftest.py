@@ -47,3 +47,20 @@ def parallel_state_1() -> Iterator[None]:
     """World size 1, tensor and pipeline size 1."""
     with model_parallel():
         yield
+
+
+@pytest.fixture
+def tiny_qwen3(tmp_path):
+    """A 1-layer randomly initialised Qwen3 with the real Qwen3 tokenizer (chat template included), saved as a
+    Hugging Face checkpoint: (its directory, the tokenizer)."""
+    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+
+    from pretrain.sft import QWEN3_TEMPLATE
+
+    tok = AutoTokenizer.from_pretrained(QWEN3_TEMPLATE)
+    torch.manual_seed(0)
+    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)  # fmt: skip
+    Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    return tmp_path / "m", tok

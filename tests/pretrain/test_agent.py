@@ -313,19 +313,11 @@ def test_the_agent_loop_runs_calls_and_feeds_results_back(monkeypatch):
     assert prompts_seen[1][0].startswith("<|im_start|>system\n# Tools")
 
 
-def test_greedy_turns_of_a_small_random_model(tmp_path):
-    import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
-
+def test_greedy_turns_of_a_small_random_model(tmp_path, tiny_qwen3):
     from eval.generation import load_for_generation
     from pretrain.agent.chat import generate_turns
 
-    tok = AutoTokenizer.from_pretrained(QWEN3_TEMPLATE)
-    torch.manual_seed(0)
-    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)  # fmt: skip
-    Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "m")
-    tok.save_pretrained(tmp_path / "m")
+    _, tok = tiny_qwen3
     model, tok = load_for_generation(tmp_path / "m")
     prompts = [turn_prompt([{"role": "user", "content": f"Request: songs {i}"}], toolbox().schemas, QWEN3_TEMPLATE) for i in range(3)]
     turns = generate_turns(model, tok, prompts, 6, batch_size=2)
@@ -399,21 +391,15 @@ def test_the_hybrid_reward_scores_the_final_turn_of_a_tool_rollout():
 
 
 @pytest.mark.slow
-def test_a_short_grpo_run_with_tool_rollouts_runs_the_calls_and_adds_the_penalty(tmp_path):
+def test_a_short_grpo_run_with_tool_rollouts_runs_the_calls_and_adds_the_penalty(tmp_path, tiny_qwen3):
     """A tiny random policy made to call `recommend` (a sequence bias spells the call token by token): TRL parses
     the call with the Qwen3 template's parser, runs it in the rollout's `ToolEnv` for the row's listener, and both
     rewards are logged, the penalty -cost per call where the memory answer would have done."""
-    import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+    from transformers import AutoTokenizer
 
     from pretrain.agent.rl import ToolEnv, train_grpo_with_tools
 
-    tok = AutoTokenizer.from_pretrained(QWEN3_TEMPLATE)
-    torch.manual_seed(0)
-    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)  # fmt: skip
-    Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "m")
-    tok.save_pretrained(tmp_path / "m")
+    _, tok = tiny_qwen3
     call = '<tool_call>\n{"name": "recommend", "arguments": {"query": "sad songs", "k": 2}}\n</tool_call><|im_end|>'
     ids = tok.encode(call, add_special_tokens=False)
     bias = [[ids[: i + 1], 100.0 * (i + 1)] for i in range(len(ids))]  # each next token of the call outbids the last

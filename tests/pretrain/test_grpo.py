@@ -62,18 +62,11 @@ def test_grpo_is_configured_as_the_seeds_define_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_short_trl_grpo_run_uses_the_hybrid_reward(tmp_path):
-    import torch
+def test_a_short_trl_grpo_run_uses_the_hybrid_reward(tmp_path, tiny_qwen3):
     from datasets import Dataset
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
     from trl import GRPOTrainer
 
-    tok = AutoTokenizer.from_pretrained(QWEN3_TEMPLATE)
-    torch.manual_seed(0)
-    cfg = Qwen3Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)
-    Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "m")
-    tok.save_pretrained(tmp_path / "m")
+    _, tok = tiny_qwen3
     matcher = CatalogMatcher([CatalogSong("s1", "Halo", ("Beyoncé",))])
     reward = HybridReward(matcher, FakePersonalizer(), {1: {"s1"}})
     ds = Dataset.from_list([{"prompt": f"Request: songs {i}\n1.", "user_id": "u", "cluster": 1, "recent_positive": []}
