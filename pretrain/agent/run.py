@@ -119,8 +119,10 @@ def held_out(user_id: str, cfg: AgentConfig) -> bool:
 
 
 def load_records(cfg: AgentConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    """(RL records (`rl_prompts`) with the raw user turn `user_turn` and `held_out`, the RL users' events, counts:
-    RL samples, those dropped because an SFT sample asked the same query, those past `max_queries`)."""
+    """(records, their users' events, counts). Records: the RL records (`rl_prompts`), then with `sft_samples` the
+    SFT split's (`prompt_records`, never held out), each with the raw user turn `user_turn`, `held_out` and `split`.
+    Counts: RL samples, those dropped because an SFT sample asked the same query, those past `max_queries`, SFT
+    samples added."""
     import pyarrow.dataset as pads
 
     from jobs.outputs import part_files
