@@ -119,13 +119,12 @@ def train_grpo_with_tools(model_dir: str | Path, records: Sequence[Mapping[str, 
     out = Path(out)
     conf = grpo_args(out, steps, seed, max_tool_calling_iterations=max_tool_rounds,
                      chat_template_kwargs={"enable_thinking": False}, **args)  # fmt: skip
+    tok = tool_tokenizer(model_dir, template_dir)
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=[reward, ToolPenaltyReward(penalty_cost)], args=conf,
-                          train_dataset=Dataset.from_list(rl_rows(records, memory_succeeds)),
-                          processing_class=tool_tokenizer(model_dir, template_dir),
+                          train_dataset=Dataset.from_list(rl_rows(records, memory_succeeds)), processing_class=tok,
                           environment_factory=lambda: ToolEnv(toolbox))  # fmt: skip
     trainer.train()
     final = out / "hf"
     trainer.save_model(str(final))
-    tok = tool_tokenizer(model_dir, template_dir)  # as the checkpoint had it, plus the template (no parser state)
-    tok.save_pretrained(str(final))
+    tok.save_pretrained(str(final))  # with the chat template (and TRL's response parser, where it set one)
     return final, trainer.state.log_history
