@@ -86,7 +86,7 @@ class AgentConfig:
     batch_size: int = 8
     """Generation batch."""
     seed: int = 0
-    """Seeds the held-out split hash."""
+    """Seeds the held-out split hash and the GRPO run with tools."""
     train_overrides: tuple[str, ...] = field(default_factory=tuple)
     """Extra `key=value` overrides of the training config (`configs/pretrain/sft_demo.yaml`)."""
 
@@ -212,10 +212,10 @@ def report_markdown(rep: dict[str, Any]) -> str:
             "reward", "reward_with_penalty")  # fmt: skip
     md = ["# Agentic boundary learning (demo)", "",
           f"Checkpoint `{rep['checkpoint']}`; {rep['queries']['all']} queries ({rep['queries']['train']} for "
-          f"boundary training, {rep['queries']['held_out']} held out by user): {rep['queries']['all'] - rep['queries'].get('sft_samples', 0)} "
+          f"boundary training, {rep['queries']['held_out']} held out by user): {rep['queries']['all'] - rep['queries']['sft_samples']} "
           f"RL queries of {rep['queries']['rl_samples']} RL samples ({rep['queries']['dropped_sft_query']} dropped "
           f"because an SFT sample asked the same query, {rep['queries']['past_max_queries']} past --max-queries) and "
-          f"{rep['queries'].get('sft_samples', 0)} SFT samples (training only).", "",
+          f"{rep['queries']['sft_samples']} SFT samples (training only).", "",
           "Success: relevance gate passed, every item a catalog song, ten well-formed lines. Labels (all queries): "
           + ", ".join(f"{k} {v}" for k, v in rep["labels"].items()) + ".", "",
           f"Held-out queries; latency proxy = generated tokens + {cfg['round_trip_tokens']:g} per tool call; penalised "
