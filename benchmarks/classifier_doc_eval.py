@@ -13,12 +13,14 @@ window scores and per source:
   cross-validated log loss), cross-validated calibrated P(music) at 0.5;
 
 and the mean soft weight (`select.domain` default) of music, mixed and other documents under each. Speed: the
-shipped model scoring C4 pages (documents/s, one core) with its document model and with `max` aggregation.
+shipped model scoring C4 pages (documents/s, one core) with its document model, with `max` aggregation, and with
+the document model's window features only (the embedding head's cost).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> dict:
     from corpus.classify.annotations import report_group
     from corpus.classify.calibrate import document_report, fit_documents, prf
     from corpus.classify.crossfit import crossfit
-    from corpus.classify.model import TrainConfig, aggregate_scores
+    from corpus.classify.model import EMBEDDING_FEATURE, DocumentModel, TrainConfig, aggregate_scores
     from jobs.settings import shared_data_dir
 
     shared = shared_data_dir()
@@ -79,15 +81,24 @@ def main(argv: list[str] | None = None) -> dict:
                                                        encoding="utf-8")]
     shipped = DomainClassifier(args.model).setup()
     as_max = DomainClassifier(args.model, scoring=ScoringConfig(aggregate="max")).setup()
+    variants = [("document_model", shipped), ("max", as_max)]
+    dm = shipped.scoring.document_model
+    if dm is not None and dm.uses_embedding:  # the cost of the embedding head: the same model without it
+        keep = [i for i, f in enumerate(dm.features) if f != EMBEDDING_FEATURE]
+        bare = DocumentModel(tuple(dm.features[i] for i in keep), tuple(dm.weights[i] for i in keep), dm.bias)
+        variants.append(("without_embedding_head", DomainClassifier(
+            args.model, scoring=dataclasses.replace(shipped.scoring, document_model=bare)).setup()))
     speed = {}
-    for name, clf in (("document_model", shipped), ("max", as_max)):
+    for name, clf in variants:
         clf.score(pages[:50])
         t0 = time.perf_counter()
         clf.score(pages)
         speed[name] = len(pages) / (time.perf_counter() - t0)
     out["docs_per_second"] = {k: round(v) for k, v in speed.items()}
     print(f"[classifier-doc] speed on {len(pages)} C4 pages (one core): document model {speed['document_model']:.0f} "
-          f"docs/s, max {speed['max']:.0f} docs/s (x{speed['document_model'] / speed['max']:.2f})")
+          f"docs/s, max {speed['max']:.0f} docs/s (x{speed['document_model'] / speed['max']:.2f})"
+          + (f", document model without the embedding head {speed['without_embedding_head']:.0f} docs/s"
+             if "without_embedding_head" in speed else ""))
     return {"classifier_doc": out}
 
 

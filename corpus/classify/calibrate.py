@@ -2,10 +2,12 @@
 
 Input: cross-fitted window scores (`crossfit.py`; each document scored by a model that never saw it).
 Each candidate is a `DocumentModel` feature set: one aggregate alone (`logit_max` etc.: Platt scaling of that
-aggregate) or a few window-score statistics together (a small second-stage logistic model). Every candidate is
+aggregate) or a few window-score statistics together (a small second-stage logistic model), with or without the
+document-embedding head's logit (`embedding.py`; out-of-fold, from `crossfit.py`). Every candidate is
 fitted fold by fold (on the other folds' documents, applied to this fold's), and the one with the lowest
 cross-validated log loss wins: a proper scoring rule, so it rewards ranking and calibration together, not one
-threshold's luck. The winner is then refitted on every document and stored in the model's `meta.json`.
+threshold's luck. The winner is then refitted on every document (its embedding head too, on every music and
+other document) and stored in the model's `meta.json`.
 
 `mixed` documents take no part in fitting (neither class); the report gives their mean score and weight.
 """
@@ -21,7 +23,8 @@ import numpy as np
 
 from corpus.classify.annotations import report_group
 from corpus.classify.crossfit import ScoredDocument
-from corpus.classify.model import DocumentModel, document_feature
+from corpus.classify.embedding import fit_embedding_head, fit_logistic
+from corpus.classify.model import EMBEDDING_FEATURE, DocumentModel, document_feature
 from corpus.classify.weighting import WeightPolicy, score_to_weight
 
 TOP_SHARE = 0.1
@@ -40,28 +43,12 @@ CANDIDATES: tuple[tuple[str, ...], ...] = (
     ("logit_top_share_mean", "music_terms_per_kchar", "log_windows"),
     ("logit_top_share_mean", "logit_length_weighted_mean", "music_terms_per_kchar", "log_windows"),
     ("logit_max", "logit_top_share_mean", "logit_length_weighted_mean", "music_terms_per_kchar", "log_windows"),
+    (EMBEDDING_FEATURE,),
+    ("logit_top_share_mean", EMBEDDING_FEATURE),
+    ("logit_top_share_mean", "log_windows", EMBEDDING_FEATURE),
+    ("logit_top_share_mean", "music_terms_per_kchar", EMBEDDING_FEATURE),
+    ("logit_top_share_mean", "music_terms_per_kchar", "log_windows", EMBEDDING_FEATURE),
 )
-
-
-def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> tuple[np.ndarray, float]:
-    """(weights, bias) of an L2-regularised logistic regression (bias unregularised), by Newton's method.
-
-    Hand-written (a few features, a few hundred rows) rather than adding scikit-learn for one fit.
-    """
-    Xb = np.c_[np.asarray(X, np.float64), np.ones(len(X))]
-    t = np.asarray(y, np.float64)
-    w = np.zeros(Xb.shape[1])
-    reg = np.eye(len(w)) * l2
-    reg[-1, -1] = 0.0
-    for _ in range(100):
-        q = 1.0 / (1.0 + np.exp(-(Xb @ w)))
-        grad = Xb.T @ (q - t) / len(t) + reg @ w
-        hess = (Xb.T * (q * (1.0 - q))) @ Xb / len(t) + reg + 1e-9 * np.eye(len(w))
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return w[:-1], float(w[-1])
 
 
 def log_loss(p: np.ndarray, y: np.ndarray) -> float:
@@ -100,19 +87,23 @@ class DocumentFit:
 
 
 def feature_matrix(docs: list[ScoredDocument], features: tuple[str, ...], top_share: float = TOP_SHARE) -> np.ndarray:
-    rows = [[document_feature(f, d.probs, d.lengths, list(d.windows), top_share) for f in features] for d in docs]
+    rows = [[document_feature(f, d.probs, d.lengths, list(d.windows), top_share, embedding_logit=d.embedding_logit)
+             for f in features] for d in docs]  # fmt: skip
     return np.array(rows, np.float64)
 
 
 def fit_documents(docs: list[ScoredDocument], candidates: tuple[tuple[str, ...], ...] = CANDIDATES,
                   threshold: float = 0.5, top_share: float = TOP_SHARE) -> DocumentFit:
-    """Pick the feature set by cross-validated log loss; refit it on all non-mixed documents."""
+    """Pick the feature set by cross-validated log loss; refit it on all non-mixed documents. Candidates with the
+    embedding head's logit take part only when every document has one (`crossfit` gives them)."""
     lab = np.array([d.doc.label for d in docs])
     y = (lab == "music").astype(np.float64)
     fit = lab != "mixed"
     folds = np.array([d.fold for d in docs])
     rows = []
     best: tuple[float, tuple[str, ...], np.ndarray, np.ndarray] | None = None
+    if any(d.embedding_logit is None for d in docs):
+        candidates = tuple(c for c in candidates if EMBEDDING_FEATURE not in c)
     # every feature once per document (the lexicon feature scans each window), then columns per candidate
     names = list(dict.fromkeys(f for feats in candidates for f in feats))
     table = feature_matrix(docs, tuple(names), top_share)
@@ -131,7 +122,10 @@ def fit_documents(docs: list[ScoredDocument], candidates: tuple[tuple[str, ...],
     assert best is not None
     _, feats, X, cv = best
     w, b = fit_logistic(X[fit], y[fit])
-    return DocumentFit(DocumentModel(feats, tuple(w), b), top_share, threshold, cv, rows)
+    head = None
+    if EMBEDDING_FEATURE in feats:  # the shipped head: fitted on every music and other document
+        head = fit_embedding_head(np.stack([d.embedding for d in docs])[fit], y[fit] > 0)
+    return DocumentFit(DocumentModel(feats, tuple(w), b, embedding_head=head), top_share, threshold, cv, rows)
 
 
 def document_report(docs: list[ScoredDocument], fitted: DocumentFit, policy: WeightPolicy) -> dict[str, Any]:
@@ -243,9 +237,11 @@ def calibrate_model(model_dir: str | Path, shared: str | Path, data_dir: str | P
     fitted = fit_documents(docs)
     rep = document_report(docs, fitted, policy or WeightPolicy())
     scoring = dict(meta.get("scoring") or {})
+    head = fitted.model.embedding_head
     scoring.update(top_share=fitted.top_share, document_model={
         "features": list(fitted.model.features), "weights": list(fitted.model.weights),
-        "bias": fitted.model.bias, "eps": fitted.model.eps})
+        "bias": fitted.model.bias, "eps": fitted.model.eps,
+        "embedding_head": {**asdict(head), "weights": list(head.weights)} if head else None})
     meta.update(scoring=scoring, threshold=fitted.threshold,
                 document_calibration={"folds": folds, "documents": len(docs), "build": asdict(build),
                                       "cv_log_loss": rep["log_loss"]})
@@ -263,8 +259,10 @@ def _header(meta: dict[str, Any], stats: dict[str, Any] | None, n_docs: int, fol
         "# Music-domain classifier: model card",
         "",
         "A fastText model scores ~300-character paragraph windows of a document; a small logistic document model",
-        "turns statistics of those window scores (and the density of music-lexicon terms) into P(music) for the",
-        "whole document. `DomainClassifier.score` returns that probability; `select.domain` maps it to a weight.",
+        "turns statistics of those window scores, the density of music-lexicon terms and (when chosen) the logit of",
+        "a document-embedding head (a linear model on the page's WordLlama embedding, trained on the hand labels,",
+        "FineWeb-Edu style) into P(music) for the whole document. `DomainClassifier.score` returns that",
+        "probability; `select.domain` maps it to a weight.",
         "",
         "## How the labels were made",
         "",
@@ -278,8 +276,10 @@ def _header(meta: dict[str, Any], stats: dict[str, Any] | None, n_docs: int, fol
         "  read (evaluation-only). Classes are balanced per language.",
         f"- **Document figures below** are cross-fitted: the {n_docs} hand-labelled documents are split into {folds}",
         "  folds; each fold is scored by a model trained (and quantized) exactly like this one without that fold's",
-        "  documents, and the document model is fitted and chosen on the other folds' scores. The shipped model",
-        "  trained on every label, so scoring these documents with it would be in-sample; these figures are not.",
+        "  documents, and the document model is fitted and chosen on the other folds' scores; the embedding head",
+        "  likewise (each fold's logits from a head fitted on the other folds' music and other documents). The",
+        "  shipped models trained on every label, so scoring these documents with them would be in-sample; these",
+        "  figures are not.",
         f"- fastText: {json.dumps(meta.get('train', {}))}; quantized: {json.dumps(meta.get('quantized'))}; text "
         f"preparation: {json.dumps(meta.get('prep', {}))} (`cjk_punct: drop`: punctuation next to Chinese text is "
         "removed; the Chinese non-music training text has none, so it had become music evidence).",

@@ -4,8 +4,10 @@ The hand labels serve twice: as training labels (FineWeb-Edu style) and as the d
 document-level aggregation and its calibration. To keep the development figures honest, each document is scored
 by a model that never saw it: the labelled documents are split into `folds` by a hash of their key, and for each
 fold a model is trained on everything else (`build_training_set(holdout=fold)`) and scores that fold's
-documents window by window. The shipped model is then trained with every label; its document-level figures are
-reported from these out-of-fold scores, not from documents it trained on.
+documents window by window. The document-embedding head (`embedding.py`) is cross-fitted the same way: for each
+fold, a head fitted on the other folds' labelled documents (`mixed` left out) gives this fold's logits. The
+shipped model is then trained with every label; its document-level figures are reported from these out-of-fold
+scores, not from documents it trained on.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from corpus.classify.annotations import LabelledDocument, iter_labelled_documents
 from corpus.classify.dataset import BuildConfig, build_training_set, read_pool
+from corpus.classify.embedding import HEAD_L2, document_embeddings, fit_embedding_head
 from corpus.classify.model import DomainClassifier, TrainConfig
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,10 @@ class ScoredDocument:
     lengths: np.ndarray
     windows: tuple[str, ...]
     """The scored windows' texts (those with usable tokens), for the lexicon feature."""
+    embedding: np.ndarray | None = None
+    """The document's embedding (`embedding.document_embeddings` of its windows joined by newlines)."""
+    embedding_logit: float | None = None
+    """The out-of-fold embedding head's logit for this document."""
 
 
 def fold_of(source: str, doc: str | int, folds: int) -> int:
@@ -43,8 +50,9 @@ def fold_of(source: str, doc: str | int, folds: int) -> int:
 
 
 def crossfit(shared: Path, folds: int = 5, build: BuildConfig | None = None,
-             train: TrainConfig | None = None, quantize: int | None = None) -> list[ScoredDocument]:
-    """Out-of-fold window scores for every hand-labelled document (label order).
+             train: TrainConfig | None = None, quantize: int | None = None,
+             head_l2: float = HEAD_L2) -> list[ScoredDocument]:  # fmt: skip
+    """Out-of-fold window scores and embedding-head logits for every hand-labelled document (label order).
 
     `quantize`: quantize each fold's model with this cutoff first, as the shipped model is.
     """
@@ -66,4 +74,17 @@ def crossfit(shared: Path, folds: int = 5, build: BuildConfig | None = None,
                 if f == k:
                     scored[i] = ScoredDocument(d, k, *clf.window_scores(d.text))
             log.info("crossfit: fold %d/%d scored %d documents", k + 1, folds, len(held))
-    return [scored[i] for i in range(len(docs))]
+    return cross_fit_head([scored[i] for i in range(len(docs))], head_l2)
+
+
+def cross_fit_head(docs: list[ScoredDocument], l2: float = HEAD_L2) -> list[ScoredDocument]:
+    """`docs` with their embeddings and out-of-fold embedding-head logits (each fold's head fitted on the other
+    folds' music and other documents)."""
+    emb = document_embeddings(["\n".join(d.windows) for d in docs])
+    lab = np.array([d.doc.label for d in docs])
+    fold = np.array([d.fold for d in docs])
+    logit = np.zeros(len(docs))
+    for k in np.unique(fold):
+        train = (fold != k) & (lab != "mixed")
+        logit[fold == k] = fit_embedding_head(emb[train], lab[train] == "music", l2).logits(emb[fold == k])
+    return [replace(d, embedding=emb[i], embedding_logit=float(logit[i])) for i, d in enumerate(docs)]

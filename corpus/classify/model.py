@@ -8,9 +8,10 @@ thread-safe and fast.
 Long documents: `score` splits texts longer than `ScoringConfig.window_chars` into paragraph-aligned windows
 (`windows.split_windows`), scores every window of the batch in one fastText predict call, and turns each
 document's window scores into one score: with the shipped model, a `DocumentModel` (a small logistic model on
-window-score statistics and the music-lexicon density, fitted and chosen on the cross-fitted development set by
-`calibrate.py`) gives a calibrated P(music) that one stray paragraph cannot carry; without one, an `aggregate`
-(`max`, `mean`, ...). Texts up to the window size are one window.
+window-score statistics, the music-lexicon density and the logit of a document-embedding head (`embedding.py`),
+fitted and chosen on the cross-fitted development set by `calibrate.py`) gives a calibrated P(music) that one
+stray paragraph cannot carry; without one, an `aggregate` (`max`, `mean`, ...). Texts up to the window size are
+one window.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from corpus.classify.dataset import read_split
+from corpus.classify.embedding import EmbeddingHead, document_embeddings
 from corpus.classify.lexicon import music_hits
 from corpus.classify.metrics import best_f1_threshold
 from corpus.classify.text import TextPrepConfig, jieba_available, prepare_text
@@ -58,8 +60,10 @@ AGGREGATES = ("max", "mean", "length_weighted_mean", "top_share_mean", "share_ab
 
 
 # Document features a `DocumentModel` can combine: the logit of each window-score aggregate, the density of
-# distinct music-lexicon terms (per 1,000 characters, summed over windows, log1p) and the log window count.
-DOC_FEATURES = tuple(f"logit_{a}" for a in AGGREGATES) + ("music_terms_per_kchar", "log_windows")
+# distinct music-lexicon terms (per 1,000 characters, summed over windows, log1p), the log window count and the
+# logit of the document-embedding head (`embedding.py`; the model then carries the head).
+EMBEDDING_FEATURE = "logit_embedding_head"
+DOC_FEATURES = tuple(f"logit_{a}" for a in AGGREGATES) + ("music_terms_per_kchar", "log_windows", EMBEDDING_FEATURE)
 
 
 @dataclass(frozen=True)
@@ -70,24 +74,35 @@ class DocumentModel:
     scores of the hand-labelled development documents (`corpus/classify/calibrate.py`), so its output reads as
     the probability that a document like this one is labelled music. With the single feature `logit_<agg>` it
     is Platt scaling of that aggregate. `eps` clips window aggregates to [eps, 1 - eps] before the logit.
+    `embedding_head`: the head whose logit is the `logit_embedding_head` feature (needed to score with a model
+    that uses it; the cross-validated fits in `calibrate.py` take out-of-fold logits instead).
     """
 
     features: tuple[str, ...]
     weights: tuple[float, ...]
     bias: float
     eps: float = 1e-4
+    embedding_head: EmbeddingHead | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
+        if isinstance(self.embedding_head, dict):
+            object.__setattr__(self, "embedding_head", EmbeddingHead(**self.embedding_head))
         bad = [f for f in self.features if f not in DOC_FEATURES]
         if bad:
             raise ValueError(f"DocumentModel: unknown features {bad}; known: {DOC_FEATURES}")
         if len(self.features) != len(self.weights) or not self.features:
             raise ValueError("DocumentModel needs one weight per feature and at least one feature")
 
-    def feature_row(self, probs: np.ndarray, lengths: np.ndarray, windows: list[str], top_share: float) -> np.ndarray:
-        return np.array([document_feature(f, probs, lengths, windows, top_share, self.eps) for f in self.features])
+    @property
+    def uses_embedding(self) -> bool:
+        return EMBEDDING_FEATURE in self.features
+
+    def feature_row(self, probs: np.ndarray, lengths: np.ndarray, windows: list[str], top_share: float,
+                    embedding_logit: float | None = None) -> np.ndarray:  # fmt: skip
+        return np.array([document_feature(f, probs, lengths, windows, top_share, self.eps, embedding_logit)
+                         for f in self.features])  # fmt: skip
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         # element-wise, feature by feature: a BLAS matrix-vector product may sum in a different order for
@@ -100,8 +115,13 @@ class DocumentModel:
 
 
 def document_feature(name: str, probs: np.ndarray, lengths: np.ndarray, windows: list[str], top_share: float,
-                     eps: float = 1e-4) -> float:
-    """One `DOC_FEATURES` value for a document given its window scores, lengths and texts."""
+                     eps: float = 1e-4, embedding_logit: float | None = None) -> float:
+    """One `DOC_FEATURES` value for a document given its window scores, lengths and texts (and, for
+    `logit_embedding_head`, the head's logit on the document's embedding)."""
+    if name == EMBEDDING_FEATURE:
+        if embedding_logit is None:
+            raise ValueError(f"document feature {name!r} needs the document's embedding-head logit")
+        return float(embedding_logit)
     if name.startswith("logit_"):
         p = min(max(aggregate_scores(probs, lengths, name[6:], top_share), eps), 1.0 - eps)
         return float(np.log(p / (1.0 - p)))
@@ -144,6 +164,9 @@ class ScoringConfig:
             raise ValueError("ScoringConfig.window_chars and min_window_chars must be >= 0")
         if not 0.0 < self.top_share <= 1.0:
             raise ValueError(f"ScoringConfig.top_share must be in (0, 1], got {self.top_share}")
+        dm = self.document_model
+        if dm is not None and dm.uses_embedding and dm.embedding_head is None:
+            raise ValueError(f"ScoringConfig.document_model uses {EMBEDDING_FEATURE} but carries no embedding_head")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -340,7 +363,13 @@ class DomainClassifier:
             for a, b in spans:
                 out[own[a]] = aggregate_scores(probs[a:b], wts[a:b], cfg.aggregate, cfg.top_share)
         else:
-            rows = np.array([dm.feature_row(probs[a:b], wts[a:b], raw[a:b], cfg.top_share) for a, b in spans])
+            head: list[float | None] = [None] * len(spans)
+            if dm.uses_embedding:
+                assert dm.embedding_head is not None  # ScoringConfig checks it
+                emb = document_embeddings(["\n".join(raw[a:b]) for a, b in spans])
+                head = [float(x) for x in dm.embedding_head.logits(emb)]
+            rows = np.array([dm.feature_row(probs[a:b], wts[a:b], raw[a:b], cfg.top_share, h)
+                             for (a, b), h in zip(spans, head, strict=True)])  # fmt: skip
             out[[own[a] for a, _ in spans]] = dm(rows)
         return np.clip(out, 0.0, 1.0)
 

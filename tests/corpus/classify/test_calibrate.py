@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from corpus.classify.calibrate import (
     reliability_bins,
     write_report,
 )
-from corpus.classify.crossfit import ScoredDocument, crossfit, fold_of
-from corpus.classify.model import TrainConfig
+from corpus.classify.crossfit import ScoredDocument, cross_fit_head, crossfit, fold_of
+from corpus.classify.embedding import fit_embedding_head
+from corpus.classify.model import EMBEDDING_FEATURE, TrainConfig
 from corpus.classify.weighting import WeightPolicy
 from tests.corpus.classify.conftest import SHARED_DATA, needs_data
 
@@ -71,6 +73,39 @@ def test_fit_documents_prefers_a_rule_that_one_window_cannot_fool() -> None:
     assert log_loss(fitted.cv_probs[lab != "mixed"], y.astype(float)) < 0.05
 
 
+def _with_topics(docs: list[ScoredDocument]) -> list[ScoredDocument]:
+    """The synthetic documents with texts whose topic follows the label, window scores made uninformative for
+    half the music documents (so only the page's embedding can find them)."""
+    music = "The band's new album and tour: guitar, drums, a piano ballad and the singer's chorus. "
+    other = "The council's budget, road repairs, property taxes and the bank's interest rates. "
+    out = []
+    for i, d in enumerate(docs):
+        text = (music if d.doc.label == "music" else other) * 3 + f"item {i}"
+        probs = d.probs if d.doc.label != "music" or i % 8 else np.full(len(d.probs), 0.05)
+        out.append(ScoredDocument(LabelledDocument(d.doc.source, d.doc.doc, d.doc.label, "", "en", text), d.fold,
+                                  probs, d.lengths, tuple([text] * len(probs))))  # fmt: skip
+    return out
+
+
+def test_the_embedding_head_is_cross_fitted_and_chosen_when_it_helps() -> None:
+    docs = cross_fit_head(_with_topics(_synthetic()))
+    lab = np.array([d.doc.label for d in docs])
+    folds = np.array([d.fold for d in docs])
+    emb = np.stack([d.embedding for d in docs])
+    # fold 0's logits come from a head fitted on the other folds' music and other documents only
+    train = (folds != 0) & (lab != "mixed")
+    head = fit_embedding_head(emb[train], lab[train] == "music")
+    np.testing.assert_allclose([d.embedding_logit for d in docs if d.fold == 0], head.logits(emb[folds == 0]))
+    fitted = fit_documents(docs)
+    assert EMBEDDING_FEATURE in fitted.model.features and fitted.model.embedding_head is not None
+    cv = fitted.cv_probs
+    assert cv[lab == "music"].min() > 0.5 > cv[lab == "other"].max()  # the music pages the windows miss too
+    without = fit_documents([dataclasses.replace(d, embedding=None, embedding_logit=None) for d in docs])
+    assert all(EMBEDDING_FEATURE not in c["features"] for c in without.candidates)
+    assert without.model.embedding_head is None and min(c["cv_log_loss"] for c in fitted.candidates) < min(
+        c["cv_log_loss"] for c in without.candidates)
+
+
 def test_document_report_counts_and_weights(tmp_path: Path) -> None:
     docs = _synthetic()
     rep = document_report(docs, fit_documents(docs), WeightPolicy())
@@ -115,3 +150,6 @@ def test_crossfit_scores_each_document_with_a_model_that_did_not_see_it() -> Non
     y = np.array([d.doc.label == "music" for d in docs if d.doc.label != "mixed"])
     s = np.array([d.probs.mean() for d in docs if d.doc.label != "mixed"])
     assert roc_auc(y, s) > 0.85
+    # and so does the cross-fitted embedding head, on its own
+    h = np.array([d.embedding_logit for d in docs if d.doc.label != "mixed"])
+    assert roc_auc(y, h) > 0.85

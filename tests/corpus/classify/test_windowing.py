@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from corpus.classify import DomainClassifier, ScoringConfig, evaluate_on_demo, split_windows
+from corpus.classify.embedding import document_embeddings
 from corpus.classify.model import DocumentModel, aggregate_scores, document_feature
 
 SHIPPED = Path(__file__).resolve().parents[3] / "corpus" / "classify" / "models" / "music_domain"
@@ -109,7 +110,10 @@ def test_score_equals_the_document_model_on_window_features(shipped: DomainClass
     for text in (LONG_MIXED, MUSIC_PARA, "\n\n".join([MUSIC_PARA, OTHER_PARA] * 5)):
         wins = shipped.windows(text)
         probs = raw.score(wins)  # each window scored as one text, no document model
-        row = dm.feature_row(probs, np.array([len(w) for w in wins], float), wins, shipped.scoring.top_share)
+        head = None
+        if dm.uses_embedding:  # the head's logit on the document's embedding (its windows joined)
+            head = float(dm.embedding_head.logits(document_embeddings(["\n".join(wins)]))[0])
+        row = dm.feature_row(probs, np.array([len(w) for w in wins], float), wins, shipped.scoring.top_share, head)
         assert shipped.score([text])[0] == pytest.approx(float(dm(row[None, :])[0]), abs=1e-12)
 
 
@@ -180,10 +184,11 @@ def test_demo_agreement_english(shipped: DomainClassifier, tmp_path: Path) -> No
     generate_sample(SampleConfig.preset("small"), tmp_path)
     res = evaluate_on_demo(shipped, tmp_path)
     en = res["lang=en"]
-    # measured with the shipped model (windows + document model, threshold 0.5): acc 0.934 / F1 0.941 /
-    # precision 1.0 / ROC-AUC 1.0; the same document model on the whole text as one window: acc 0.868
+    # measured with the shipped model (windows + document model, threshold 0.5): acc 0.933 / F1 0.941 /
+    # precision 1.0 / ROC-AUC 1.0; the same document model on the whole text as one window: acc 0.906 (0.868
+    # before the document-embedding head, which sees the whole page either way)
     assert en["accuracy"] >= 0.90 and en["f1"] >= 0.90 and en["precision"] >= 0.97
     assert en["roc_auc"] >= 0.98
     whole_cfg = dataclasses.replace(shipped.scoring, window_chars=0)
     whole = evaluate_on_demo(DomainClassifier(SHIPPED, scoring=whole_cfg).setup(), tmp_path)
-    assert en["accuracy"] >= whole["lang=en"]["accuracy"] + 0.05
+    assert en["accuracy"] >= whole["lang=en"]["accuracy"] + 0.02
