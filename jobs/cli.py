@@ -303,8 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The fastText music-domain classifier: `build-data` writes train/valid/test splits from the "
         "real datasets under ../shared/data (documents labelled once each: hand label, source category or "
         "lexicon rule), `train` trains and saves a model folder (optionally quantized, as the shipped one is), "
-        "`calibrate` cross-fits it on the hand-labelled documents, chooses and stores the document-level decision "
-        "(calibrated P(music)) and writes the model card report.md with document-level figures, `evaluate` "
+        "`calibrate` cross-fits it and a document-embedding head (a linear model on the page's WordLlama "
+        "embedding) on the hand-labelled documents, chooses and stores the document-level decision (calibrated "
+        "P(music)) and writes the model card report.md with document-level figures, `evaluate` "
         "writes a window-level report on the test split, `score` prints P(music) for texts.",
     )
     p.add_argument("action", choices=["build-data", "train", "calibrate", "evaluate", "score"])
