@@ -4,6 +4,8 @@ signature. Nothing here re-implements either: prompts come from `rl_prompts`, re
 
     python -m pretrain.verl_rl data --out out [--val-prompts 16]   # out/rl_verl/{train,val}.parquet
     bash configs/rl/verl_grpo_megatron.sh                           # python3 -m verl.trainer.main_ppo (Megatron)
+    python -m pretrain.verl_rl data --agent --out out              # out/rl_verl_agent/: tool rollouts
+    AGENT=1 bash configs/rl/verl_grpo_megatron.sh                   # verl's tool agent loop, our tools
 
 Data: one row per RL record (`rl` users only, no query an SFT sample used), with verl's columns: `data_source`
 ("music_uq2i"), `prompt` (the sample's user turn as a chat, [{"role": "user", "content": ...}]: verl applies the
@@ -15,7 +17,9 @@ Reward: `compute_score(data_source, solution_str, ground_truth, extra_info=None,
 reward-function signature (`verl.utils.reward_score.default_compute_score`), called by verl's reward managers with
 keyword arguments plus `custom_reward_function.reward_kwargs`: `out` (the corpus run's output folder) selects the
 `HybridReward`, built once per process. It returns {"score": R, "relevance", "personalization", "r_format", ...}:
-verl logs the extra keys (`val-aux/music_uq2i/<key>/mean@1`, rollout dumps).
+verl logs the extra keys (`val-aux/music_uq2i/<key>/mean@1`, rollout dumps). Rows written with `--agent` carry
+the query's `memory_succeeds` label: their responses are tool rollouts, scored by `pretrain.agent.verl_tools.
+tool_score` (the final answer's hybrid reward + the unnecessary-call penalty, `reward_kwargs.penalty_cost`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,20 @@ VERL_RL_SCHEMA = pa.schema([
 managers read `data_source`, `reward_model.ground_truth`, `extra_info`). The ground truth is a JSON string so that
 an empty history or a struct-to-numpy conversion in verl's batch never changes what the reward sees."""
 
+AGENT_DATA_DIR = "rl_verl_agent"
+AGENT_LOOP = "tool_agent"
+_CREATE = pa.struct([("create_kwargs", pa.struct([("user_id", pa.string())]))])
+VERL_AGENT_SCHEMA = pa.schema([
+    *[f for f in VERL_RL_SCHEMA if f.name != "extra_info"],
+    ("extra_info", pa.struct([*VERL_RL_SCHEMA.field("extra_info").type,
+                              ("tools_kwargs", pa.struct([("recommend", _CREATE), ("search_catalog", _CREATE)])),
+                              ("need_tools_kwargs", pa.bool_())])),
+    ("agent_name", pa.string()),
+])  # fmt: skip
+"""The tool-rollout rows (`--agent`): verl's `agent_name` column picks its `tool_agent` loop per row, and
+`extra_info.tools_kwargs[<tool>].create_kwargs` reaches each tool instance verl creates (`user_id`: the listener
+`recommend` serves, `pretrain.agent.verl_tools`); the ground truth adds the query's `memory_succeeds` label."""
+
 SAMPLE_COLUMNS = ["sample_id", "user_id", "split", "query", "cluster", "prompt"]
 EVENT_COLUMNS = ["user_id", "ts", "event_id", "item_type", "item_id", "feedback"]
 
@@ -67,6 +85,13 @@ class VerlDataConfig:
     template_dir: str | None = None
     """Tokenizer folder `rl_prompts` renders prompts with (default `<out>/shards/tokenizer`); verl gets the raw
     user turn and renders it itself with the model's template."""
+    agent: bool = False
+    """Write the tool-rollout data instead (`rl_verl_agent/`: rows for verl's `tool_agent` loop, the labels'
+    `memory_succeeds` in the ground truth, and `tool_config.yaml`, the tools for `multi_turn.tool_config_path`)."""
+    labels: str | None = None
+    """The boundary labels (`trajectories.jsonl` of `python -m pretrain.agent`; default
+    `<out>/agent_demo/trajectories.jsonl`): `memory_succeeds` is true for queries labelled `no_tool`; a query
+    without a label (or no file) gets false, so every call that runs counts as needed (the manifest counts them)."""
 
     def __post_init__(self) -> None:
         if self.val_prompts < 1:
@@ -81,23 +106,57 @@ def ground_truth(record: Mapping[str, Any]) -> str:
                        "recent_positive": list(record["recent_positive"])}, ensure_ascii=False)  # fmt: skip
 
 
-def verl_rows(records: Sequence[Mapping[str, Any]], raw_prompts: Mapping[str, str], split: str) -> list[dict]:
-    """verl RLHF rows for RL records (`rl_prompts` output); `raw_prompts` maps sample_id to the sample's user turn."""
+def verl_rows(records: Sequence[Mapping[str, Any]], raw_prompts: Mapping[str, str], split: str,
+              memory_succeeds: Mapping[str, bool] | None = None) -> list[dict]:  # fmt: skip
+    """verl RLHF rows for RL records (`rl_prompts` output); `raw_prompts` maps sample_id to the sample's user turn.
+    With `memory_succeeds` (sample_id -> label), tool-rollout rows (`VERL_AGENT_SCHEMA`)."""
     rows = []
     for i, r in enumerate(records):
-        rows.append({"data_source": DATA_SOURCE, "prompt": [{"role": "user", "content": raw_prompts[r["sample_id"]]}],
-                     "ability": ABILITY, "reward_model": {"style": "rule", "ground_truth": ground_truth(r)},
-                     "extra_info": {"split": split, "index": i, "sample_id": r["sample_id"], "user_id": r["user_id"],
-                                    "query": r["query"]}})  # fmt: skip
+        gt = ground_truth(r)
+        extra = {"split": split, "index": i, "sample_id": r["sample_id"], "user_id": r["user_id"], "query": r["query"]}
+        row = {"data_source": DATA_SOURCE, "prompt": [{"role": "user", "content": raw_prompts[r["sample_id"]]}],
+               "ability": ABILITY, "reward_model": {"style": "rule", "ground_truth": gt}, "extra_info": extra}
+        if memory_succeeds is not None:
+            row["reward_model"]["ground_truth"] = json.dumps(
+                {**json.loads(gt), "memory_succeeds": bool(memory_succeeds.get(r["sample_id"], False))},
+                ensure_ascii=False)  # fmt: skip
+            bound = {"create_kwargs": {"user_id": r["user_id"]}}
+            extra.update(tools_kwargs={"recommend": bound, "search_catalog": bound}, need_tools_kwargs=True)
+            row["agent_name"] = AGENT_LOOP
+        rows.append(row)
     return rows
 
 
-def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
-    """Write `<out>/rl_verl/{train,val}.parquet` and `_manifest.json` (config, inputs, rows, dropped by reason)."""
+def read_labels(path: Path) -> dict[str, bool]:
+    """sample_id -> the query's memory answer succeeds (label `no_tool`), from `trajectories.jsonl`."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            try:
+                row = json.loads(line)
+                out[row["sample_id"]] = row["label"] == "no_tool"
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise ValueError(f"{path} line {n}: needs sample_id and label ({e!r})") from e
+    return out
+
+
+def positive_song_events(out: Path) -> list[dict[str, Any]]:
+    """The session events `rl_prompts` and the tools read (positive song feedback; the session log stays on disk)."""
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
 
     from corpus.uq2i.synthesize import POSITIVE
+    from jobs.outputs import part_files
+
+    return pads.dataset(part_files(out / "behavior" / "_sessions"), format="parquet").to_table(
+        columns=EVENT_COLUMNS, filter=(pc.field("item_type") == "song") & pc.field("feedback").isin(list(POSITIVE))
+    ).to_pylist()
+
+
+def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
+    """Write `<out>/rl_verl/{train,val}.parquet` and `_manifest.json` (config, inputs, rows, dropped by reason)."""
+    import pyarrow.dataset as pads
+
     from jobs.outputs import part_files, write_table
 
     out = Path(cfg.out)
@@ -106,10 +165,7 @@ def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
         if not files:
             raise SystemExit(f"error: {out / name} has no part-*.parquet; run the corpus stages first (make corpus)")
     samples = pads.dataset(sample_files, format="parquet").to_table(columns=SAMPLE_COLUMNS).to_pylist()
-    # only the events rl_prompts keeps (positive song feedback): the session log stays on disk
-    events = pads.dataset(event_files, format="parquet").to_table(
-        columns=EVENT_COLUMNS, filter=(pc.field("item_type") == "song") & pc.field("feedback").isin(list(POSITIVE))
-    ).to_pylist()
+    events = positive_song_events(out)
     template_dir = Path(cfg.template_dir) if cfg.template_dir else out / "shards" / "tokenizer"
     records = grpo.rl_prompts(samples, events, template_dir, recent=cfg.recent)
     if len(records) <= cfg.val_prompts:
@@ -117,19 +173,38 @@ def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
                          "leaves none to train on (lower it)")  # fmt: skip
     raw = {s["sample_id"]: s["prompt"] for s in samples}
     held, train = records[: cfg.val_prompts], records[cfg.val_prompts :]
-    dest = out / DATA_DIR
+    dest = out / (AGENT_DATA_DIR if cfg.agent else DATA_DIR)
+    labels, extra = None, {}
+    if cfg.agent:
+        from pretrain.agent.verl_tools import tool_config
+
+        path = Path(cfg.labels) if cfg.labels else out / "agent_demo" / "trajectories.jsonl"
+        labels = read_labels(path) if path.is_file() else {}
+        extra["labels"] = {"path": str(path), "no_tool": sum(labels.get(r["sample_id"], False) for r in records),
+                           "unlabelled": sum(r["sample_id"] not in labels for r in records)}  # fmt: skip
+        write_yaml(dest / "tool_config.yaml", tool_config(out))
     for split, recs in (("train", train), ("val", held)):
-        table = pa.Table.from_pylist(verl_rows(recs, raw, split), schema=VERL_RL_SCHEMA)
+        table = pa.Table.from_pylist(verl_rows(recs, raw, split, labels),
+                                     schema=VERL_AGENT_SCHEMA if cfg.agent else VERL_RL_SCHEMA)  # fmt: skip
         write_table(dest / f"{split}.parquet", table)
     sft_queries = {s["query"] for s in samples if s["split"] == "sft"}
     dropped = {"not_rl_split": sum(s["split"] != "rl" for s in samples),
                "query_in_sft": sum(s["split"] == "rl" and s["query"] in sft_queries for s in samples)}  # fmt: skip
     manifest = {"config": asdict(cfg), "inputs": [str(p) for p in sample_files + event_files],
-                "rows": {"train": len(train), "val": len(held)}, "dropped": dropped}  # fmt: skip
+                "rows": {"train": len(train), "val": len(held)}, "dropped": dropped, **extra}  # fmt: skip
     tmp = dest / "_manifest.json.inprogress"
     tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, dest / "_manifest.json")
     return manifest
+
+
+def write_yaml(path: Path, obj: Any) -> None:
+    import yaml
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".inprogress")
+    tmp.write_text(yaml.safe_dump(obj, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 # verl calls a plain function, so the per-process reward lives at module level (one entry per corpus output)
@@ -171,6 +246,11 @@ def compute_score(data_source: str, solution_str: str, ground_truth: str | Mappi
                          "`python -m pretrain.verl_rl data`") from e  # fmt: skip
     # the request text for the relevance judge (data written before it carried one: the cluster rule decides)
     query = gt.get("query") or dict(extra_info or {}).get("query")
+    if "memory_succeeds" in gt:  # a tool rollout (`--agent` data): final answer + the unnecessary-call penalty
+        from pretrain.agent.run import AgentConfig
+        from pretrain.agent.verl_tools import tool_score
+
+        return tool_score(reward_for(out), solution_str, gt, query, float(kwargs.get("penalty_cost", AgentConfig.penalty_cost)))
     parts = reward_for(out).components(solution_str, user_id, cluster, recent, query)
     return {"score": parts.pop("reward"), **parts}
 
@@ -190,13 +270,18 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--val-prompts", type=int, default=16, help="held-out prompts in val.parquet (as pretrain.grpo)")
     d.add_argument("--recent", type=int, default=50, help="recent positive songs per user for the dedup reward")
     d.add_argument("--template-dir", default=None, help="tokenizer folder (default OUT/shards/tokenizer)")
+    d.add_argument("--agent", action="store_true", help="write the tool-rollout data instead: OUT/rl_verl_agent/ "
+                   "({train,val}.parquet for verl's tool_agent loop, tool_config.yaml); run with AGENT=1")
+    d.add_argument("--labels", default=None, help="boundary labels for --agent (default "
+                   "OUT/agent_demo/trajectories.jsonl, from `python -m pretrain.agent`)")
     args = p.parse_args(argv)
     cfg = VerlDataConfig(out=str(Path(args.out).resolve()), val_prompts=args.val_prompts, recent=args.recent,
-                         template_dir=args.template_dir)  # fmt: skip
+                         template_dir=args.template_dir, agent=args.agent, labels=args.labels)  # fmt: skip
     print(f"[verl_rl] config: {json.dumps(asdict(cfg))}")
     m = write_verl_data(cfg)
-    print(f"[verl_rl] {m['rows']['train']} train / {m['rows']['val']} val prompts -> {Path(cfg.out) / DATA_DIR}; "
-          f"dropped {json.dumps(m['dropped'])}")  # fmt: skip
+    dest = Path(cfg.out) / (AGENT_DATA_DIR if cfg.agent else DATA_DIR)
+    print(f"[verl_rl] {m['rows']['train']} train / {m['rows']['val']} val prompts -> {dest}; "
+          f"dropped {json.dumps(m['dropped'])}" + (f"; labels {json.dumps(m['labels'])}" if cfg.agent else ""))  # fmt: skip
     return 0
 
 

@@ -23,15 +23,21 @@
 # Usage (after `python -m pretrain.verl_rl data --out $OUT` and an HF export of the SFT checkpoint):
 #   OUT=/data/out MODEL=/ckpt/sft/hf NNODES=2 GPUS_PER_NODE=8 TP=2 PP=2 bash configs/rl/verl_grpo_megatron.sh [overrides]
 #   DRY_RUN=1 ... prints the command, one argument a line, instead of running it.
+# Tool rollouts (agentic boundary learning; after `python -m pretrain.agent` labelled the queries and
+# `python -m pretrain.verl_rl data --agent` wrote $OUT/rl_verl_agent): AGENT=1 [MODEL=<boundary SFT export>] ...
+#   verl's tool_agent loop runs the policy's <tool_call>s (hermes format) through pretrain/agent/verl_tools.py's
+#   tools, bound per row to the row's listener; the reward is the final answer's hybrid reward plus the
+#   unnecessary-call penalty (PENALTY_COST per needless or refused call), as on TRL (pretrain/agent/rl.py).
 # Environment for verl's workers: verl and its Megatron/vLLM stack, plus this repository on PYTHONPATH (set below,
 # for Ray's workers too) and the reward side's light dependencies (numpy, pyarrow, pandas, orjson, rapidfuzz, xxhash).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=$(realpath -m "${OUT:-$REPO/out}")  # absolute: Ray workers and the reward run elsewhere
-DATA=${DATA:-$OUT/rl_verl}
+AGENT=${AGENT:-}
+if [[ -n "$AGENT" ]]; then DATA=${DATA:-$OUT/rl_verl_agent}; else DATA=${DATA:-$OUT/rl_verl}; fi
 MODEL=${MODEL:-$OUT/sft_demo/sft/sft/hf}
-EXPERIMENT=${EXPERIMENT:-grpo_megatron}
+EXPERIMENT=${EXPERIMENT:-grpo_megatron${AGENT:+_agent}}
 RUN_DIR=${RUN_DIR:-$OUT/rl_verl_runs/$EXPERIMENT}
 NNODES=${NNODES:-1}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
@@ -42,7 +48,10 @@ PROMPTS_PER_STEP=${PROMPTS_PER_STEP:-64}   # x 8 completions each
 MICRO_BSZ=${MICRO_BSZ:-4}        # sequences per GPU per forward
 LR=${LR:-1e-6}
 MAX_PROMPT_LEN=${MAX_PROMPT_LEN:-2048}
-MAX_RESPONSE_LEN=${MAX_RESPONSE_LEN:-160}  # TRL's max_completion_length: a ten-line list
+# TRL's max_completion_length: a ten-line list; with tools, every turn and tool result (AgentConfig.rl_completion_tokens)
+if [[ -n "$AGENT" ]]; then MAX_RESPONSE_LEN=${MAX_RESPONSE_LEN:-800}; else MAX_RESPONSE_LEN=${MAX_RESPONSE_LEN:-160}; fi
+MAX_TOOL_ROUNDS=${MAX_TOOL_ROUNDS:-1}      # rounds of calls before the answer (AgentConfig.max_tool_rounds)
+PENALTY_COST=${PENALTY_COST:-0.1}          # reward per unnecessary call (AgentConfig.penalty_cost)
 EPOCHS=${EPOCHS:-1}
 LOGGER=${LOGGER:-[console,wandb]}
 
@@ -114,8 +123,20 @@ cmd=(python3 -m verl.trainer.main_ppo --config-name=ppo_megatron_trainer
     trainer.default_local_dir="$RUN_DIR/checkpoints"
     trainer.rollout_data_dir="$RUN_DIR/rollouts"
     +trainer.validation_data_dir="$RUN_DIR/validation"
-    +ray_kwargs.ray_init.runtime_env.env_vars.PYTHONPATH="$PYTHONPATH"
-    "$@")
+    +ray_kwargs.ray_init.runtime_env.env_vars.PYTHONPATH="$PYTHONPATH")
+if [[ -n "$AGENT" ]]; then
+    cmd+=(
+    # tool rollouts: verl's tool_agent loop (the rows' agent_name), our tools, one call per round
+    actor_rollout_ref.rollout.multi_turn.enable=True
+    actor_rollout_ref.rollout.multi_turn.tool_config_path="$DATA/tool_config.yaml"
+    actor_rollout_ref.rollout.multi_turn.format=hermes
+    actor_rollout_ref.rollout.multi_turn.max_assistant_turns=$((MAX_TOOL_ROUNDS + 1))
+    actor_rollout_ref.rollout.multi_turn.max_parallel_calls=1
+    actor_rollout_ref.rollout.multi_turn.max_tool_response_length=4096  # characters: a 20-song list with ids
+    actor_rollout_ref.rollout.agent.default_agent_loop=tool_agent
+    +custom_reward_function.reward_kwargs.penalty_cost="$PENALTY_COST")
+fi
+cmd+=("$@")
 
 if [[ -n "${DRY_RUN:-}" ]]; then
     printf '%s\n' "${cmd[@]}"
