@@ -22,7 +22,7 @@ import numpy as np
 
 from corpus.classify.annotations import LabelledDocument, iter_labelled_documents
 from corpus.classify.dataset import BuildConfig, build_training_set, read_pool
-from corpus.classify.embedding import HEAD_L2, document_embeddings, fit_embedding_head
+from corpus.classify.embedding import document_embeddings, fit_embedding_head
 from corpus.classify.model import DomainClassifier, TrainConfig
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ def fold_of(source: str, doc: str | int, folds: int) -> int:
 
 
 def crossfit(shared: Path, folds: int = 5, build: BuildConfig | None = None,
-             train: TrainConfig | None = None, quantize: int | None = None,
-             head_l2: float = HEAD_L2) -> list[ScoredDocument]:  # fmt: skip
+             train: TrainConfig | None = None, quantize: int | None = None) -> list[ScoredDocument]:
     """Out-of-fold window scores and embedding-head logits for every hand-labelled document (label order).
 
     `quantize`: quantize each fold's model with this cutoff first, as the shipped model is.
@@ -74,10 +73,10 @@ def crossfit(shared: Path, folds: int = 5, build: BuildConfig | None = None,
                 if f == k:
                     scored[i] = ScoredDocument(d, k, *clf.window_scores(d.text))
             log.info("crossfit: fold %d/%d scored %d documents", k + 1, folds, len(held))
-    return cross_fit_head([scored[i] for i in range(len(docs))], head_l2)
+    return cross_fit_head([scored[i] for i in range(len(docs))])
 
 
-def cross_fit_head(docs: list[ScoredDocument], l2: float = HEAD_L2) -> list[ScoredDocument]:
+def cross_fit_head(docs: list[ScoredDocument]) -> list[ScoredDocument]:
     """`docs` with their embeddings and out-of-fold embedding-head logits (each fold's head fitted on the other
     folds' music and other documents)."""
     emb = document_embeddings(["\n".join(d.windows) for d in docs])
@@ -86,5 +85,5 @@ def cross_fit_head(docs: list[ScoredDocument], l2: float = HEAD_L2) -> list[Scor
     logit = np.zeros(len(docs))
     for k in np.unique(fold):
         train = (fold != k) & (lab != "mixed")
-        logit[fold == k] = fit_embedding_head(emb[train], lab[train] == "music", l2).logits(emb[fold == k])
+        logit[fold == k] = fit_embedding_head(emb[train], lab[train] == "music").logits(emb[fold == k])
     return [replace(d, embedding=emb[i], embedding_logit=float(logit[i])) for i, d in enumerate(docs)]
