@@ -38,6 +38,20 @@ import numpy as np
 from eval.rewards import RewardConfig, answer_facts, hybrid_reward
 
 
+def positive_song_events(out: str | Path) -> list[dict[str, Any]]:
+    """The session events `rl_prompts` and the tools read (positive song feedback; the session log stays on disk)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    from corpus.uq2i.synthesize import POSITIVE
+    from jobs.outputs import part_files
+
+    return pads.dataset(part_files(Path(out) / "behavior" / "_sessions"), format="parquet").to_table(
+        columns=["user_id", "ts", "event_id", "item_type", "item_id", "feedback"],
+        filter=(pc.field("item_type") == "song") & pc.field("feedback").isin(list(POSITIVE)),
+    ).to_pylist()
+
+
 def rl_prompts(samples: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], template_dir: str | Path,
                recent: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """RL records from uq2i sample rows: `rl` users only, and no query that an SFT sample used."""

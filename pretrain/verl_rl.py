@@ -69,7 +69,6 @@ VERL_AGENT_SCHEMA = pa.schema([
 `recommend` serves, `pretrain.agent.verl_tools`); the ground truth adds the query's `memory_succeeds` label."""
 
 SAMPLE_COLUMNS = ["sample_id", "user_id", "split", "query", "cluster", "prompt"]
-EVENT_COLUMNS = ["user_id", "ts", "event_id", "item_type", "item_id", "feedback"]
 
 
 @dataclass(frozen=True)
@@ -140,19 +139,6 @@ def read_labels(path: Path) -> dict[str, bool]:
     return out
 
 
-def positive_song_events(out: Path) -> list[dict[str, Any]]:
-    """The session events `rl_prompts` and the tools read (positive song feedback; the session log stays on disk)."""
-    import pyarrow.compute as pc
-    import pyarrow.dataset as pads
-
-    from corpus.uq2i.synthesize import POSITIVE
-    from jobs.outputs import part_files
-
-    return pads.dataset(part_files(out / "behavior" / "_sessions"), format="parquet").to_table(
-        columns=EVENT_COLUMNS, filter=(pc.field("item_type") == "song") & pc.field("feedback").isin(list(POSITIVE))
-    ).to_pylist()
-
-
 def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
     """Write `<out>/rl_verl/{train,val}.parquet` and `_manifest.json` (config, inputs, rows, dropped by reason)."""
     import pyarrow.dataset as pads
@@ -165,7 +151,7 @@ def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
         if not files:
             raise SystemExit(f"error: {out / name} has no part-*.parquet; run the corpus stages first (make corpus)")
     samples = pads.dataset(sample_files, format="parquet").to_table(columns=SAMPLE_COLUMNS).to_pylist()
-    events = positive_song_events(out)
+    events = grpo.positive_song_events(out)
     template_dir = Path(cfg.template_dir) if cfg.template_dir else out / "shards" / "tokenizer"
     records = grpo.rl_prompts(samples, events, template_dir, recent=cfg.recent)
     if len(records) <= cfg.val_prompts:

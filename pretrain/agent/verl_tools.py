@@ -59,7 +59,7 @@ def toolbox_for(out: str | Path) -> Any:
     """The toolbox of a corpus run's outputs, built once per process (verl builds a tool object per agent-loop
     worker; the catalog, query pool and personalization model are too large to load per tool)."""
     from pretrain.agent.tools import Toolbox
-    from pretrain.verl_rl import positive_song_events
+    from pretrain.grpo import positive_song_events
 
     key = str(Path(out).resolve())
     with _BUILD:
