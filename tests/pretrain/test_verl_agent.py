@@ -200,3 +200,12 @@ def test_launch_script_with_agent_runs_verls_tool_agent_loop(tmp_path):
     off = subprocess.run(["bash", str(LAUNCH)], env={**env, "AGENT": ""}, check=True, capture_output=True,
                          text=True).stdout  # fmt: skip
     assert "multi_turn" not in off and str(tmp_path / verl_rl.DATA_DIR / "train.parquet") in off
+
+
+def test_labels_file_errors_name_the_line(tmp_path):
+    bad = tmp_path / "trajectories.jsonl"
+    bad.write_text(json.dumps({"sample_id": "x01", "label": "no_tool"}) + "\n{\"sample_id\": \"x02\"}\n")
+    with pytest.raises(ValueError, match=r"trajectories.jsonl line 2: needs sample_id and label"):
+        verl_rl.read_labels(bad)
+    bad.write_text(json.dumps({"sample_id": "x01", "label": "no_tool"}) + "\n" + json.dumps({"sample_id": "x02", "label": "both_fail"}) + "\n")
+    assert verl_rl.read_labels(bad) == {"x01": True, "x02": False}
