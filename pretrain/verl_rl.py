@@ -92,6 +92,11 @@ class VerlDataConfig:
     `<out>/agent_demo/trajectories.jsonl`): `memory_succeeds` is true for queries labelled `no_tool`; a query
     without a label (or no file) gets false, so every call that runs counts as needed (the manifest counts them)."""
 
+    @property
+    def data_dir(self) -> Path:
+        """Where the job writes: `<out>/rl_verl`, or `<out>/rl_verl_agent` with `agent`."""
+        return Path(self.out) / (AGENT_DATA_DIR if self.agent else DATA_DIR)
+
     def __post_init__(self) -> None:
         if self.val_prompts < 1:
             raise ValueError(f"val_prompts={self.val_prompts}: verl needs a validation file; use at least 1")
@@ -99,10 +104,14 @@ class VerlDataConfig:
             raise ValueError(f"recent={self.recent}: the history length cannot be negative")
 
 
-def ground_truth(record: Mapping[str, Any]) -> str:
-    """What the reward needs besides the completion, as `reward_model.ground_truth`."""
-    return json.dumps({"user_id": record["user_id"], "cluster": int(record["cluster"]), "query": record.get("query"),
-                       "recent_positive": list(record["recent_positive"])}, ensure_ascii=False)  # fmt: skip
+def ground_truth(record: Mapping[str, Any], memory_succeeds: bool | None = None) -> str:
+    """What the reward needs besides the completion, as `reward_model.ground_truth`; tool-rollout rows add the
+    query's `memory_succeeds` label."""
+    gt = {"user_id": record["user_id"], "cluster": int(record["cluster"]), "query": record.get("query"),
+          "recent_positive": list(record["recent_positive"])}
+    if memory_succeeds is not None:
+        gt["memory_succeeds"] = bool(memory_succeeds)
+    return json.dumps(gt, ensure_ascii=False)
 
 
 def verl_rows(records: Sequence[Mapping[str, Any]], raw_prompts: Mapping[str, str], split: str,
@@ -111,14 +120,12 @@ def verl_rows(records: Sequence[Mapping[str, Any]], raw_prompts: Mapping[str, st
     With `memory_succeeds` (sample_id -> label), tool-rollout rows (`VERL_AGENT_SCHEMA`)."""
     rows = []
     for i, r in enumerate(records):
-        gt = ground_truth(r)
+        label = None if memory_succeeds is None else memory_succeeds.get(r["sample_id"], False)
         extra = {"split": split, "index": i, "sample_id": r["sample_id"], "user_id": r["user_id"], "query": r["query"]}
         row = {"data_source": DATA_SOURCE, "prompt": [{"role": "user", "content": raw_prompts[r["sample_id"]]}],
-               "ability": ABILITY, "reward_model": {"style": "rule", "ground_truth": gt}, "extra_info": extra}
+               "ability": ABILITY, "reward_model": {"style": "rule", "ground_truth": ground_truth(r, label)},
+               "extra_info": extra}  # fmt: skip
         if memory_succeeds is not None:
-            row["reward_model"]["ground_truth"] = json.dumps(
-                {**json.loads(gt), "memory_succeeds": bool(memory_succeeds.get(r["sample_id"], False))},
-                ensure_ascii=False)  # fmt: skip
             bound = {"create_kwargs": {"user_id": r["user_id"]}}
             extra.update(tools_kwargs={"recommend": bound, "search_catalog": bound}, need_tools_kwargs=True)
             row["agent_name"] = AGENT_LOOP
@@ -159,16 +166,18 @@ def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
                          "leaves none to train on (lower it)")  # fmt: skip
     raw = {s["sample_id"]: s["prompt"] for s in samples}
     held, train = records[: cfg.val_prompts], records[cfg.val_prompts :]
-    dest = out / (AGENT_DATA_DIR if cfg.agent else DATA_DIR)
+    dest = cfg.data_dir
     labels, extra = None, {}
     if cfg.agent:
+        import yaml
+
         from pretrain.agent.verl_tools import tool_config
 
         path = Path(cfg.labels) if cfg.labels else out / "agent_demo" / "trajectories.jsonl"
         labels = read_labels(path) if path.is_file() else {}
         extra["labels"] = {"path": str(path), "no_tool": sum(labels.get(r["sample_id"], False) for r in records),
                            "unlabelled": sum(r["sample_id"] not in labels for r in records)}  # fmt: skip
-        write_yaml(dest / "tool_config.yaml", tool_config(out))
+        write_atomic(dest / "tool_config.yaml", yaml.safe_dump(tool_config(out), sort_keys=False, allow_unicode=True))
     for split, recs in (("train", train), ("val", held)):
         table = pa.Table.from_pylist(verl_rows(recs, raw, split, labels),
                                      schema=VERL_AGENT_SCHEMA if cfg.agent else VERL_RL_SCHEMA)  # fmt: skip
@@ -178,18 +187,16 @@ def write_verl_data(cfg: VerlDataConfig) -> dict[str, Any]:
                "query_in_sft": sum(s["split"] == "rl" and s["query"] in sft_queries for s in samples)}  # fmt: skip
     manifest = {"config": asdict(cfg), "inputs": [str(p) for p in sample_files + event_files],
                 "rows": {"train": len(train), "val": len(held)}, "dropped": dropped, **extra}  # fmt: skip
-    tmp = dest / "_manifest.json.inprogress"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, dest / "_manifest.json")
+    write_atomic(dest / "_manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
 
-def write_yaml(path: Path, obj: Any) -> None:
-    import yaml
-
+def write_atomic(path: Path, text: str) -> None:
+    """`text` to `path` through a temporary file and a rename (as `pretrain.checkpoint.write_atomic`, which this
+    light module does not import: it pulls in torch and the model)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".inprogress")
-    tmp.write_text(yaml.safe_dump(obj, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -265,8 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                          template_dir=args.template_dir, agent=args.agent, labels=args.labels)  # fmt: skip
     print(f"[verl_rl] config: {json.dumps(asdict(cfg))}")
     m = write_verl_data(cfg)
-    dest = Path(cfg.out) / (AGENT_DATA_DIR if cfg.agent else DATA_DIR)
-    print(f"[verl_rl] {m['rows']['train']} train / {m['rows']['val']} val prompts -> {dest}; "
+    print(f"[verl_rl] {m['rows']['train']} train / {m['rows']['val']} val prompts -> {cfg.data_dir}; "
           f"dropped {json.dumps(m['dropped'])}" + (f"; labels {json.dumps(m['labels'])}" if cfg.agent else ""))  # fmt: skip
     return 0
 
