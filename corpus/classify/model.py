@@ -47,9 +47,9 @@ class TrainConfig:
     lr: float = 0.5
     dim: int = 32
     wordNgrams: int = 1  # words alone: word bigrams memorised sources' phrasing (cross-fitted, bigrams -> none: web
-    # F1 0.810 -> 0.837, THUCNews false positives 6 -> 3, document log loss 0.0462 -> 0.0459; see the model card)
+    # F1 0.810 -> 0.837, THUCNews false positives 6 -> 3, log loss 0.0462 -> 0.0459; README classifier section)
     minn: int = 3  # character 3-5-grams: names, inflections and compounds the words alone miss (cross-fitted web
-    maxn: int = 5  # F1 0.651 -> 0.739 on the hand-labelled C4 pages when they came in; see the model card)
+    maxn: int = 5  # F1 0.651 -> 0.739 on the hand-labelled C4 pages when they came in; README classifier section)
     minCount: int = 1
     bucket: int = 500_000
     loss: str = "softmax"
